@@ -1,0 +1,75 @@
+// CMnemapShims: only what Swift cannot call directly.
+//
+// - variadic system calls (mremap, fcntl with an argument), which Swift's Glibc
+//   module does not import;
+// - F_FULLFSYNC / posix_fallocate behind one portable name each;
+// - the SIGBUS guard, which must run inside a signal handler.
+//
+// Every function returns 0 on success or -1 with errno set, unless it says otherwise.
+#ifndef CMNEMAP_SHIMS_H
+#define CMNEMAP_SHIMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// mremap(2) on Linux (MREMAP_MAYMOVE when `may_move`); returns MAP_FAILED
+/// (as `(void *)-1`) with errno set. Elsewhere always fails with ENOTSUP.
+void *mnemap_mremap(void *old_address, size_t old_size, size_t new_size, int may_move);
+
+/// Lock kinds for `mnemap_file_lock`.
+enum {
+    MNEMAP_LOCK_UNLOCK = 0,
+    MNEMAP_LOCK_SHARED = 1,
+    MNEMAP_LOCK_EXCLUSIVE = 2,
+};
+
+/// An fcntl byte-range lock on [start, start + length) (length 0: to the end of
+/// the file, however far it grows). Open-file-description (OFD) locks where the
+/// platform has them (Linux), classic POSIX record locks elsewhere.
+/// `wait` non-zero blocks (F_OFD_SETLKW). Returns 0, or -1 with errno
+/// (EAGAIN/EACCES: held by someone else; EINTR: interrupted).
+int mnemap_file_lock(int fd, int kind, int64_t start, int64_t length, int wait);
+
+/// 1 when the lock calls above are open-file-description locks.
+int mnemap_file_lock_is_ofd(void);
+
+/// Reserve disk blocks for [offset, offset + length) so that later writes through
+/// a mapping cannot fail for lack of space. Returns 0 or an errno value (not -1).
+int mnemap_allocate(int fd, int64_t offset, int64_t length);
+
+/// fcntl(F_FULLFSYNC) on Apple platforms (flushes the drive's write cache);
+/// fsync elsewhere, where fsync already issues a cache flush.
+int mnemap_full_fsync(int fd);
+
+/// posix_fadvise(POSIX_FADV_DONTNEED) where available; returns 0 or an errno value.
+int mnemap_fadvise_dontneed(int fd, int64_t offset, int64_t length);
+
+// MARK: - SIGBUS guard
+
+/// Install the process-wide SIGBUS handler (idempotent, thread-safe). Faults
+/// outside a guard are passed to the handler that was installed before, or
+/// kill the process as they would have without Mnemap.
+int mnemap_fault_guard_install(void);
+
+/// Start guarding accesses to [base, base + length) on this thread. A SIGBUS
+/// (BUS_ADRERR) inside that range no longer kills the process: the faulting
+/// page is replaced by a private zero page and the access continues. Guards
+/// nest; only the outermost range is watched.
+void mnemap_fault_guard_begin(void *base, size_t length);
+
+/// Stop guarding. Returns the number of faults seen since the matching begin,
+/// and the lowest and highest faulting page addresses in `first_page` and
+/// `last_page` when it is not 0. The caller must restore those pages (map the
+/// file over them again) before anyone relies on them.
+unsigned long mnemap_fault_guard_end(uintptr_t *first_page, uintptr_t *last_page);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Mnemap: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mnemap",
+        abstract: "Persistent memory for AI agents, on memory-mapped files.",
+        subcommands: [CacheCommand.self]
+    )
+}
