@@ -44,13 +44,11 @@ let package = Package(
         ),
         .testTarget(
             name: "MappedMemoryTests",
-            dependencies: ["MappedMemory", "MappedMemoryTestHelper"],
-            swiftSettings: strict
+            dependencies: ["MappedMemory", "MappedMemoryTestHelper"]
         ),
         .testTarget(
             name: "MnemapCLITests",
-            dependencies: ["MappedMemory", "MnemapCLI"],
-            swiftSettings: strict
+            dependencies: ["MappedMemory", "MnemapCLI"]
         ),
     ]
 )

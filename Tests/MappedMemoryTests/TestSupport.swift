@@ -1,0 +1,132 @@
+import Foundation
+import MappedMemory
+import Testing
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A fresh directory on a disk-backed file system (not tmpfs), removed when the test ends.
+final class TemporaryDirectory: @unchecked Sendable {
+    let path: String
+
+    init() throws {
+        let base = FileManager.default.temporaryDirectory.path
+        var template = Array("\(base)/mnemap-test-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
+        path = String(cString: made)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    func file(_ name: String) -> String { "\(path)/\(name)" }
+
+    /// Writes `bytes` to a new file called `name` and returns its path.
+    func file(_ name: String, contents bytes: [UInt8]) throws -> String {
+        let target = file(name)
+        try Data(bytes).write(to: URL(fileURLWithPath: target))
+        return target
+    }
+}
+
+/// Deterministic bytes, different at every offset.
+func pattern(_ count: Int, seed: UInt8 = 7) -> [UInt8] {
+    (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 8 &+ Int(seed)) }
+}
+
+/// Reads `count` bytes at `offset` through a descriptor of its own (not through any mapping).
+func preadBytes(_ path: String, offset: Int64, count: Int) -> [UInt8] {
+    let fd = open(path, O_RDONLY)
+    precondition(fd >= 0)
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: count)
+    let read = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(offset)) }
+    return Array(buffer.prefix(max(0, read)))
+}
+
+func fileSize(_ path: String) -> Int64 {
+    var info = stat()
+    precondition(stat(path, &info) == 0)
+    return Int64(info.st_size)
+}
+
+/// Bytes of disk actually allocated to the file.
+func allocatedBytes(_ path: String) -> Int64 {
+    var info = stat()
+    precondition(stat(path, &info) == 0)
+    return Int64(info.st_blocks) * 512
+}
+
+/// A running `MappedMemoryTestHelper` child process.
+final class Helper: @unchecked Sendable {
+    let process = Process()
+    private let output = Pipe()
+
+    /// The helper binary, built beside the test bundle.
+    static let executable: URL = {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        if let bundle = Bundle.allBundles.first(where: { $0.bundlePath.hasSuffix(".xctest") }) {
+            directory = bundle.bundleURL.deletingLastPathComponent()
+        }
+        for candidate in [directory, directory.deletingLastPathComponent()] {
+            let url = candidate.appendingPathComponent("MappedMemoryTestHelper")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        let selfPath = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+        return URL(fileURLWithPath: selfPath).deletingLastPathComponent().appendingPathComponent("MappedMemoryTestHelper")
+    }()
+
+    init(_ arguments: String...) throws {
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        process.standardOutput = output
+        try process.run()
+    }
+
+    /// The next line the helper prints (nil at end of output).
+    func readLine() -> String? {
+        var line = Data()
+        while true {
+            let byte = output.fileHandleForReading.readData(ofLength: 1)
+            if byte.isEmpty { return line.isEmpty ? nil : String(decoding: line, as: UTF8.self) }
+            if byte.first == UInt8(ascii: "\n") { return String(decoding: line, as: UTF8.self) }
+            line.append(byte)
+        }
+    }
+
+    /// Waits for the helper to exit and returns its status.
+    @discardableResult
+    func wait() -> Int32 {
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Sends SIGKILL and waits for the death.
+    func kill() {
+        sendSignal(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Runs a helper to its end and returns its first line of output.
+    static func run(_ arguments: String...) throws -> String? {
+        let helper = Helper(arguments: arguments)
+        try helper.process.run()
+        let line = helper.readLine()
+        let status = helper.wait()
+        #expect(status == 0, "helper \(arguments) exited with \(status)")
+        return line
+    }
+
+    private init(arguments: [String]) {
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        process.standardOutput = output
+    }
+}
+
+func sendSignal(_ pid: Int32, _ signal: Int32) {
+    _ = kill(pid, signal)
+}
