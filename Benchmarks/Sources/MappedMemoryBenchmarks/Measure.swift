@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -109,19 +110,7 @@ func hex(_ value: UInt64) -> String {
 }
 
 func format(_ value: Double, digits: Int) -> String {
-    guard value.isFinite else { return "\(value)" }
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let rounded = (value * scale).rounded() / scale
-    var text = "\(rounded)"
-    if let dot = text.firstIndex(of: ".") {
-        let decimals = text.distance(from: dot, to: text.endIndex) - 1
-        if decimals < digits { text += String(repeating: "0", count: digits - decimals) }
-        if digits == 0 { text = String(text[..<dot]) }
-    } else if digits > 0 {
-        text += "." + String(repeating: "0", count: digits)
-    }
-    return text
+    String(format: "%.\(digits)f", value)
 }
 
 /// Prints `message` to standard error and exits with status 1.
