@@ -13,8 +13,12 @@ func say(_ text: String) {
     fflush(nil)
 }
 
-func waitToBeKilled() -> Never {
-    while true { sleep(60) }
+/// Waits to be killed, keeping `resource` alive: a noncopyable value's lifetime may
+/// otherwise end (and its deinit run) after its last use.
+func waitToBeKilled<T: ~Copyable>(holding resource: borrowing T) -> Never {
+    while true {
+        withExtendedLifetime(resource) { _ = sleep(60) }
+    }
 }
 
 func fail(_ text: String) -> Never {
@@ -64,12 +68,12 @@ do {
         let mutex = try file.robustMutex(at: integer(2))
         try mutex.lock()
         say("ready")
-        waitToBeKilled()
+        waitToBeKilled(holding: file)
     case "hold-lock":  // hold-lock <path> shared|exclusive
         let lock = try FileLock(path: argument(1))
         try lock.lock(argument(2) == "shared" ? .shared : .exclusive)
         say("ready")
-        waitToBeKilled()
+        waitToBeKilled(holding: lock)
     case "try-lock":  // try-lock <path> shared|exclusive
         let lock = try FileLock(path: argument(1))
         say(try lock.tryLock(argument(2) == "shared" ? .shared : .exclusive) ? "acquired" : "busy")

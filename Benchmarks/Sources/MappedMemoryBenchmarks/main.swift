@@ -1,0 +1,108 @@
+// MappedMemory benchmarks: random 8-byte reads, random 4 KiB reads and a sequential
+// checksum of a hot file, through MappedFile, pread, Data(.alwaysMapped) and FileHandle.
+//
+// Usage: MappedMemoryBenchmarks --file PATH [--size BYTES] [--runs N]
+//                               [--random8 N] [--random4k N] [--keep]
+// Prefer `bash Benchmarks/run.sh`, which builds in release mode first.
+import Foundation
+import MappedMemory
+
+struct Options {
+    var path = ""
+    var size = 1 << 30
+    var runs = 5
+    var wordReads = 2_000_000
+    var blockReads = 250_000
+    var keep = false
+
+    static func parse(_ arguments: [String]) -> Options {
+        var options = Options()
+        var rest = arguments.dropFirst()
+        func value(_ name: String) -> String {
+            guard let next = rest.popFirst() else { fail("\(name) needs a value") }
+            return next
+        }
+        func number(_ name: String) -> Int {
+            let text = value(name)
+            guard let n = Int(text), n > 0 else { fail("\(name): not a positive number: \(text)") }
+            return n
+        }
+        while let argument = rest.popFirst() {
+            switch argument {
+            case "--file": options.path = value(argument)
+            case "--size": options.size = number(argument)
+            case "--runs": options.runs = number(argument)
+            case "--random8": options.wordReads = number(argument)
+            case "--random4k": options.blockReads = number(argument)
+            case "--keep": options.keep = true
+            default: fail("unknown argument \(argument)")
+            }
+        }
+        guard !options.path.isEmpty else { fail("--file PATH is required (the data file to create)") }
+        guard options.size >= 1 << 20 else { fail("--size must be at least 1 MiB") }
+        return options
+    }
+}
+
+func main() {
+    setvbuf(stdout, nil, _IOLBF, 0)
+    let options = Options.parse(CommandLine.arguments)
+    let mib = options.size >> 20
+    print("Data file: \(options.path), \(mib) MiB; \(options.runs) runs each, best and median reported")
+    print("Random reads: \(options.wordReads) x 8 B at any offset, \(options.blockReads) x 4 KiB at 4 KiB-aligned offsets")
+
+    let clock = ContinuousClock()
+    let start = clock.now
+    let file = TestFile.create(path: options.path, size: options.size)
+    defer { if !options.keep { file.remove() } }
+    print("Wrote and synced the file in \(format((clock.now - start).seconds, digits: 1)) s; wordSum \(hex(file.expectedSum))")
+    let memory = file.readIntoMemory()
+    defer { memory.deallocate() }
+    let resident = file.residency()
+    print("Read it back into memory; page cache holds \(resident.resident) of \(resident.total) pages")
+    guard resident.resident == resident.total else { fail("the file is not fully in the page cache; free some memory") }
+
+    let mapped: MappedFile
+    let data: Data
+    do {
+        mapped = try MappedFile(path: file.path)
+        data = try Data(contentsOf: URL(fileURLWithPath: file.path), options: .alwaysMapped)
+    } catch {
+        fail("opening \(file.path): \(error)")
+    }
+
+    let random = RandomReads(
+        file: file, memory: UnsafeRawBufferPointer(memory), runs: options.runs,
+        wordOffsets: randomWordOffsets(count: options.wordReads, fileSize: options.size),
+        blockOffsets: randomBlockOffsets(count: options.blockReads, fileSize: options.size),
+        slowWordReads: min(options.wordReads, 200_000),
+        slowBlockReads: min(options.blockReads, 100_000)
+    )
+    let scan = SequentialScan(file: file, memory: UnsafeRawBufferPointer(memory), runs: options.runs)
+
+    var results: [Measurement] = []
+    results += random.words(mapped: mapped, data: data)
+    results += random.blocks(mapped: mapped, data: data)
+    results += scan.run(mapped: mapped, data: data)
+
+    // Every method must have read the same bytes.
+    var expected: [Int: UInt64] = [:]
+    for m in results {
+        let want: UInt64 = switch m.workload {
+        case .random8: expected[m.operations, default: random.expectedWordSum(count: m.operations)]
+        case .random4K: expected[-m.operations, default: random.expectedBlockSum(count: m.operations)]
+        case .scan: file.expectedSum
+        }
+        guard m.checksum == want else {
+            fail("\(m.workload.rawValue) / \(m.method): checksum \(hex(m.checksum)), expected \(hex(want))")
+        }
+    }
+    print("All checksums agree.")
+    print("")
+    printTable(results)
+    print("")
+    printTargets(results)
+    print("Total time: \(format((clock.now - start).seconds, digits: 1)) s")
+}
+
+main()
