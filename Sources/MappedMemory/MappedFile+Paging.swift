@@ -130,18 +130,22 @@ extension MappedFile {
         try residency(range: range).residentPages
     }
 
-    /// Drops `range` from the page cache, like `vmtouch -e`: writes back dirty pages of a
-    /// writable mapping first, releases this mapping's pages, then asks the kernel to drop
-    /// the file's cached pages (`POSIX_FADV_DONTNEED`). Pages that other processes map or lock stay.
+    /// Drops `range` from the page cache, like `vmtouch -e`: writes the file's dirty pages back
+    /// first (dirty pages cannot be dropped), releases this mapping's pages, then asks the kernel to
+    /// drop the file's cached pages (`POSIX_FADV_DONTNEED`). Pages that other processes map or lock stay.
+    ///
+    /// Cost: a `fdatasync` of the file, then two system calls.
     public func evict(range: Range<Int>? = nil) throws(MappedMemoryError) {
         guard let span = try pageSpan("evict", range) else { return }
-        if mode == .readWrite {
-            guard system.msync(span.address, span.length, Platform.msSync) == 0 else {
-                throw .system("msync", path: path, errno: currentErrno)
-            }
+        if descriptor >= 0 && mode != .privateCopyOnWrite {
+            let synced = system.retryingInterrupts { system.fdatasync(descriptor) }
+            guard synced == 0 else { throw .system("fdatasync", path: path, errno: currentErrno) }
         }
-        guard system.madvise(span.address, span.length, Platform.adviceDontNeed) == 0 else {
-            throw .system("madvise", path: path, errno: currentErrno)
+        // MADV_DONTNEED would discard a private mapping's own changes: leave those pages alone.
+        if mode != .privateCopyOnWrite {
+            guard system.madvise(span.address, span.length, Platform.adviceDontNeed) == 0 else {
+                throw .system("madvise", path: path, errno: currentErrno)
+            }
         }
         guard descriptor >= 0 else { return }
         let fileStart = alignedOffset + Int64(span.address - mapping!)

@@ -128,7 +128,8 @@ public struct MappedMemoryError: Error, Equatable, CustomStringConvertible, Send
 }
 
 extension MappedMemoryError {
-    static func system(_ operation: String, path: String?, errno code: Int32) -> MappedMemoryError {
+    /// The error for a failed system call: `operation` on `path` failed with `errno` `code`.
+    public static func system(_ operation: String, path: String?, errno code: Int32) -> MappedMemoryError {
         MappedMemoryError(operation: operation, path: path, reason: .system(errno: code))
     }
 }

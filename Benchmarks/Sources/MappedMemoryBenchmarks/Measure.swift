@@ -102,6 +102,7 @@ func progress(_ m: Measurement) {
     case .scan: "\(format(m.gigabytesPerSecond(m.best), digits: 2)) GB/s"
     }
     print("  \(m.workload.rawValue) / \(m.method): \(value)  (checksum \(hex(m.checksum)))")
+    fflush(nil)
 }
 
 func hex(_ value: UInt64) -> String {
