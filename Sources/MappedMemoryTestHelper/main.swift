@@ -84,6 +84,12 @@ do {
         var memory = try SharedMemory.open(name: argument(1), count: integer(2), create: false)
         try memory.storeBytes(of: UInt64(integer(4)), toByteOffset: integer(3))
         say("stored")
+    case "unguarded-read-after-truncate":  // unguarded-read-after-truncate <path>: must die of SIGBUS
+        let file = try MappedFile(path: argument(1))
+        _ = try file.guardedLoad(fromByteOffset: 0, as: UInt8.self)  // installs the SIGBUS handler
+        guard truncate(argument(1), 0) == 0 else { fail("truncate: errno \(errno)") }
+        let value = file.withUnsafeBytes { $0[file.count - 1] }
+        say("survived \(value)")
     default:
         fail("unknown command \(command)")
     }

@@ -86,6 +86,27 @@ struct MultiProcessTests {
         #expect(throws: MappedMemoryError.self) { _ = try file.robustMutex(at: 8) }
     }
 
+    @Test func aMutexLeftLockedAcrossARebootTimesOutInsteadOfHangingAndCanBeReinitialised() throws {
+        // A copy of the file taken while a holder was alive is what the disk holds after power loss:
+        // the mutex is locked by a thread that no longer exists, and no kernel will report its death.
+        let path = directory.file("before-reboot")
+        let file = try MappedFile.create(path: path, size: 4096)
+        try file.robustMutex(at: 0).initialize()
+        let holder = try Helper("hold-mutex", path, "0")
+        #expect(holder.readLine() == "ready")
+        let image = try file.copyBytes(fromByteOffset: 0, count: 4096)
+        holder.kill()
+        let rebootedPath = try directory.file("after-reboot", contents: image)
+        let rebooted = try MappedFile(path: rebootedPath, mode: .readWrite)
+        let mutex = try rebooted.robustMutex(at: 0)
+        #expect(throws: MappedMemoryError(operation: "lock", path: rebootedPath, reason: .timedOut)) {
+            try mutex.lock(timeout: .milliseconds(100))
+        }
+        try mutex.initialize()  // the first opener, holding an exclusive FileLock, does this
+        #expect(try mutex.lock(timeout: .seconds(1)) == .acquired)
+        try mutex.unlock()
+    }
+
     @Test func anExclusiveFileLockExcludesAnotherProcessAndIsReleasedWhenItDies() throws {
         let path = directory.file("lockfile")
         let holder = try Helper("hold-lock", path, "exclusive")

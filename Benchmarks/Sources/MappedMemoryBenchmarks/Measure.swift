@@ -5,9 +5,12 @@ import Glibc
 import Darwin
 #endif
 
-/// What is timed: the three workloads of the issue.
+/// What is timed: the three workloads of the issue, and one for context.
 enum Workload: String, CaseIterable {
     case random8 = "random 8 B reads"
+    /// Random 8-byte reads where each address depends on the word read before:
+    /// the latency of one read, not the throughput of many in flight. No target; shown for context.
+    case dependent8 = "dependent 8 B reads"
     case random4K = "random 4 KiB reads"
     case scan = "sequential scan"
 }
@@ -50,7 +53,7 @@ struct Measurement {
     /// How many times faster than `baseline` (best against best): above 1 is faster.
     func speedup(over baseline: Measurement) -> Double {
         switch workload {
-        case .random8, .random4K:
+        case .random8, .dependent8, .random4K:
             baseline.nanosecondsPerOperation(baseline.best) / nanosecondsPerOperation(best)
         case .scan:
             gigabytesPerSecond(best) / baseline.gigabytesPerSecond(baseline.best)
@@ -98,7 +101,7 @@ func measure(
 /// One line per measurement while the benchmark runs, so a slow method shows itself.
 func progress(_ m: Measurement) {
     let value = switch m.workload {
-    case .random8, .random4K: "\(format(m.nanosecondsPerOperation(m.best), digits: 1)) ns/op"
+    case .random8, .dependent8, .random4K: "\(format(m.nanosecondsPerOperation(m.best), digits: 1)) ns/op"
     case .scan: "\(format(m.gigabytesPerSecond(m.best), digits: 2)) GB/s"
     }
     print("  \(m.workload.rawValue) / \(m.method): \(value)  (checksum \(hex(m.checksum)))")

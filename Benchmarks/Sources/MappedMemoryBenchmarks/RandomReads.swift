@@ -21,6 +21,20 @@ func sumWords(in bytes: UnsafeRawBufferPointer, at offsets: [Int]) -> UInt64 {
     return sum
 }
 
+/// The dependent variant: each read's offset moves by the top bit of the word read
+/// before, so no read can start before the previous one has finished.
+@inline(never)
+func chaseWords(in bytes: UnsafeRawBufferPointer, at offsets: [Int]) -> UInt64 {
+    let last = bytes.count - 8
+    var sum: UInt64 = 0
+    var word: UInt64 = 0
+    for offset in offsets {
+        word = bytes.loadUnaligned(fromByteOffset: min(offset &+ Int(word >> 63), last), as: UInt64.self)
+        sum &+= word
+    }
+    return sum
+}
+
 /// The part of a copied block that goes into the checksum: one word whose place
 /// changes with `index`, so the copy cannot be skipped and no word is favored.
 @inline(__always)
@@ -112,6 +126,38 @@ struct RandomReads {
         handleRow.method += " [\(slow.count / 1000)k reads]"
         results.append(handleRow)
         return results
+    }
+
+    /// Dependent 8-byte reads (half the offsets): in-memory, MappedFile and pread only.
+    func dependentWords(mapped: borrowing MappedFile) -> [Measurement] {
+        let offsets = Array(wordOffsets.prefix(max(1, wordOffsets.count / 2)))
+        let n = offsets.count
+        var results: [Measurement] = []
+        results.append(measure(.dependent8, "in-memory copy (loadUnaligned)", role: .memory, operations: n, bytes: n * 8, runs: runs) {
+            chaseWords(in: memory, at: offsets)
+        })
+        results.append(measure(.dependent8, "MappedFile withUnsafeBytes+loadUnaligned", role: .mappedFile, operations: n, bytes: n * 8, runs: runs) {
+            mapped.withUnsafeBytes { bytes in chaseWords(in: bytes, at: offsets) }
+        })
+        results.append(measure(.dependent8, "pread", role: .pread, operations: n, bytes: n * 8, runs: runs) {
+            let fd = openOrFail(file.path)
+            defer { close(fd) }
+            let last = file.size - 8
+            var sum: UInt64 = 0
+            var word: UInt64 = 0
+            for offset in offsets {
+                let at = min(offset &+ Int(word >> 63), last)
+                guard pread(fd, &word, 8, off_t(at)) == 8 else { fail("pread: \(String(cString: strerror(errno)))") }
+                sum &+= word
+            }
+            return sum
+        })
+        return results
+    }
+
+    /// The checksum the dependent reads must give for the first `count` offsets.
+    func expectedDependentSum(count: Int) -> UInt64 {
+        chaseWords(in: memory, at: Array(wordOffsets.prefix(count)))
     }
 
     /// The checksum the 8-byte reads must give for the first `count` offsets.

@@ -11,7 +11,7 @@ func printTable(_ results: [Measurement]) {
         let memory = group.first(where: { $0.role == .memory })
         for m in group {
             let (best, median) = switch workload {
-            case .random8, .random4K:
+            case .random8, .dependent8, .random4K:
                 (format(m.nanosecondsPerOperation(m.best), digits: 1) + " ns/op",
                  format(m.nanosecondsPerOperation(m.median), digits: 1) + " ns/op")
             case .scan:

@@ -70,13 +70,6 @@ func main() {
         fail("opening \(file.path): \(error)")
     }
 
-    if ProcessInfo.processInfo.environment["EXPERIMENT"] != nil {
-        try! mapped.advise(.hugePage)
-        try! mapped.advise(.random)
-        mapped.withUnsafeBytes { print("touch", wordSum($0)) }
-        let smaps = try! String(contentsOfFile: "/proc/self/smaps", encoding: .utf8)
-        for block in smaps.components(separatedBy: "\n") where block.contains("mnemap-bench") || block.contains("PmdMapped") || block.contains("THPeligible") || block.hasPrefix("Rss") { print(block) }
-    }
     let random = RandomReads(
         file: file, memory: UnsafeRawBufferPointer(memory), runs: options.runs,
         wordOffsets: randomWordOffsets(count: options.wordReads, fileSize: options.size),
@@ -88,6 +81,7 @@ func main() {
 
     var results: [Measurement] = []
     results += random.words(mapped: mapped, data: data)
+    results += random.dependentWords(mapped: mapped)
     results += random.blocks(mapped: mapped, data: data)
     results += scan.run(mapped: mapped, data: data)
 
@@ -98,6 +92,7 @@ func main() {
         let want = expected[key] ?? {
             switch m.workload {
             case .random8: random.expectedWordSum(count: m.operations)
+            case .dependent8: random.expectedDependentSum(count: m.operations)
             case .random4K: random.expectedBlockSum(count: m.operations)
             case .scan: file.expectedSum
             }
