@@ -46,3 +46,15 @@ func forEachFile(
     }
     return (reports, failures)
 }
+
+/// Applies `action` to every file under `paths`, prints the status table (or JSON), and
+/// exits with status 1 when any path failed. The body of `status`, `warm` and `evict`.
+func reportEachFile(
+    under paths: [String],
+    json: Bool,
+    _ action: (String) throws(MappedMemoryError) -> PageResidency
+) throws {
+    let (reports, failures) = forEachFile(under: paths, action)
+    print(render(reports, json: json))
+    if failures > 0 { throw ExitCode(1) }
+}

@@ -13,10 +13,8 @@ struct CacheEvict: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func run() throws {
-        let (reports, failures) = forEachFile(under: options.paths) { path throws(MappedMemoryError) in
+        try reportEachFile(under: options.paths, json: json) { path throws(MappedMemoryError) in
             try PageCache.evict(fileAt: path)
         }
-        print(render(reports, json: json))
-        if failures > 0 { throw ExitCode(1) }
     }
 }

@@ -13,11 +13,9 @@ struct CacheStatus: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func run() throws {
-        let (reports, failures) = forEachFile(under: options.paths) { path throws(MappedMemoryError) in
+        try reportEachFile(under: options.paths, json: json) { path throws(MappedMemoryError) in
             try PageCache.residency(ofFileAt: path)
         }
-        print(render(reports, json: json))
-        if failures > 0 { throw ExitCode(1) }
     }
 }
 
