@@ -1,4 +1,10 @@
 import Atomics
+import CMnemapShims
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// An atomic integer stored inside a mapping, shared by every thread of every process that maps it.
 ///
@@ -12,6 +18,7 @@ import Atomics
 /// ```
 public struct MappedAtomic<Value: AtomicInteger>: ~Escapable where Value.AtomicRepresentation.Value == Value {
     let atomic: UnsafeAtomic<Value>
+    let atomicAddress: UnsafeRawPointer
 
     @_lifetime(borrow file)
     init(file: borrowing MappedFile, offset: Int) throws(MappedMemoryError) {
@@ -22,6 +29,7 @@ public struct MappedAtomic<Value: AtomicInteger>: ~Escapable where Value.AtomicR
             throw MappedMemoryError(operation: "atomic", path: file.path, reason: .misaligned(offset: offset, alignment: size))
         }
         atomic = UnsafeAtomic(at: (base + offset).assumingMemoryBound(to: Value.AtomicRepresentation.self))
+        atomicAddress = UnsafeRawPointer(base + offset)
     }
 
     /// The current value.
@@ -110,5 +118,43 @@ extension MappedFile {
     public func atomic<Value: AtomicInteger>(_ type: Value.Type, at offset: Int) throws(MappedMemoryError) -> MappedAtomic<Value>
     where Value.AtomicRepresentation.Value == Value {
         try MappedAtomic(file: self, offset: offset)
+    }
+}
+
+extension MappedAtomic where Value == UInt32 {
+    /// Sleeps while the value equals `expected`, until ``wake(_:)`` is called by any process,
+    /// the value changes, or `timeout` passes (nil: no limit). Returns whether it was woken or
+    /// saw a change (false: timed out). Spurious wake-ups happen: check the value again.
+    ///
+    /// Linux: a shared `FUTEX_WAIT`, costing nothing while asleep. Elsewhere: polls with short sleeps.
+    public func wait(whileEqualTo expected: UInt32, timeout: Duration? = nil) -> Bool {
+        let address = UnsafeMutableRawPointer(mutating: atomicAddress).assumingMemoryBound(to: UInt32.self)
+        let nanoseconds: Int64 = timeout.map { duration in
+            let (seconds, attoseconds) = duration.components
+            return max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        } ?? -1
+        #if os(Linux)
+        let result = mnemap_futex_wait(address, expected, nanoseconds)
+        return result == 0 || currentErrno == EINTR
+        #else
+        let clock = ContinuousClock()
+        let deadline = timeout.map { clock.now.advanced(by: $0) }
+        while load(ordering: .acquiring) == expected {
+            if let deadline, clock.now >= deadline { return false }
+            FileLock.sleep(.microseconds(50))
+        }
+        return true
+        #endif
+    }
+
+    /// Wakes up to `count` processes or threads sleeping in ``wait(whileEqualTo:timeout:)`` on this word.
+    @discardableResult
+    public func wake(_ count: Int32 = .max) -> Int {
+        #if os(Linux)
+        let address = UnsafeMutableRawPointer(mutating: atomicAddress).assumingMemoryBound(to: UInt32.self)
+        return Int(max(0, mnemap_futex_wake(address, count)))
+        #else
+        return 0
+        #endif
     }
 }

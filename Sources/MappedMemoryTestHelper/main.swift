@@ -84,6 +84,12 @@ do {
         var memory = try SharedMemory.open(name: argument(1), count: integer(2), create: false)
         try memory.storeBytes(of: UInt64(integer(4)), toByteOffset: integer(3))
         say("stored")
+    case "store-and-wake":  // store-and-wake <path> <offset> <UInt32>: sets a futex word and wakes its waiters
+        let file = try MappedFile(path: argument(1), mode: .readWrite)
+        let word = try file.atomic(UInt32.self, at: integer(2))
+        usleep(50_000)
+        word.store(UInt32(integer(3)))
+        say("woke \(word.wake())")
     case "unguarded-read-after-truncate":  // unguarded-read-after-truncate <path>: must die of SIGBUS
         let file = try MappedFile(path: argument(1))
         _ = try file.guardedLoad(fromByteOffset: 0, as: UInt8.self)  // installs the SIGBUS handler

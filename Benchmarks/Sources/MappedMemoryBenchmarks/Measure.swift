@@ -31,7 +31,7 @@ struct Measurement {
     var workload: Workload
     var method: String
     var role: Role
-    /// Reads per run (random workloads), or bytes per run (scan).
+    /// Reads per run (random workloads); 1 for the scan.
     var operations: Int
     var bytes: Int
     var durations: [Duration]
@@ -67,44 +67,59 @@ extension Duration {
     }
 }
 
-/// Runs `body` `runs` times with `ContinuousClock`, after checking that every run
-/// returns the same checksum (the checksum is what keeps the work from being optimized away).
-func measure(
-    _ workload: Workload,
-    _ method: String,
-    role: Role = .other,
-    operations: Int,
-    bytes: Int,
-    runs: Int,
-    _ body: () throws -> UInt64
-) rethrows -> Measurement {
+/// One method on one workload, ready to run: `body` does one timed run and returns its checksum.
+struct Case {
+    var workload: Workload
+    var method: String
+    var role: Role = .other
+    /// Reads per run (random workloads); 1 for the scan.
+    var operations: Int
+    /// Bytes read per run.
+    var bytes: Int
+    var body: () -> UInt64
+}
+
+/// Times every case `runs` times with `ContinuousClock`, in rounds (each case once per
+/// round), so that a burst of noise from elsewhere on the machine hits all methods
+/// alike instead of all runs of one method. Every run of a case must return the same
+/// checksum (the checksum is what keeps the work from being optimized away).
+func measure(_ cases: [Case], runs: Int) -> [Measurement] {
     let clock = ContinuousClock()
-    var durations: [Duration] = []
-    var checksum: UInt64?
+    var durations = Array(repeating: [Duration](), count: cases.count)
+    var checksums = Array(repeating: UInt64?.none, count: cases.count)
     for _ in 0..<runs {
-        var result: UInt64 = 0
-        let elapsed = try clock.measure { result = try body() }
-        if let checksum, checksum != result {
-            fail("\(workload.rawValue) / \(method): runs disagree (checksum \(hex(checksum)) then \(hex(result)))")
+        for (index, testCase) in cases.enumerated() {
+            var result: UInt64 = 0
+            let elapsed = clock.measure { result = testCase.body() }
+            if let checksum = checksums[index], checksum != result {
+                fail("\(testCase.workload.rawValue) / \(testCase.method): runs disagree (checksum \(hex(checksum)) then \(hex(result)))")
+            }
+            checksums[index] = result
+            durations[index].append(elapsed)
         }
-        checksum = result
-        durations.append(elapsed)
     }
-    let measurement = Measurement(
-        workload: workload, method: method, role: role,
-        operations: operations, bytes: bytes, durations: durations, checksum: checksum ?? 0
-    )
-    progress(measurement)
-    return measurement
+    return cases.indices.map { index in
+        let testCase = cases[index]
+        let measurement = Measurement(
+            workload: testCase.workload, method: testCase.method, role: testCase.role,
+            operations: testCase.operations, bytes: testCase.bytes,
+            durations: durations[index], checksum: checksums[index] ?? 0
+        )
+        progress(measurement)
+        return measurement
+    }
 }
 
 /// One line per measurement while the benchmark runs, so a slow method shows itself.
 func progress(_ m: Measurement) {
-    let value = switch m.workload {
-    case .random8, .dependent8, .random4K: "\(format(m.nanosecondsPerOperation(m.best), digits: 1)) ns/op"
-    case .scan: "\(format(m.gigabytesPerSecond(m.best), digits: 2)) GB/s"
+    let values = m.durations.map { duration in
+        switch m.workload {
+        case .random8, .dependent8, .random4K: format(m.nanosecondsPerOperation(duration), digits: 1)
+        case .scan: format(m.gigabytesPerSecond(duration), digits: 2)
+        }
     }
-    print("  \(m.workload.rawValue) / \(m.method): \(value)  (checksum \(hex(m.checksum)))")
+    let unit = m.workload == .scan ? "GB/s" : "ns/op"
+    print("  \(m.workload.rawValue) / \(m.method): \(values.joined(separator: " ")) \(unit)  (checksum \(hex(m.checksum)))")
     fflush(nil)
 }
 

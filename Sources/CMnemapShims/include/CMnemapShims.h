@@ -73,3 +73,35 @@ unsigned long mnemap_fault_guard_end(uintptr_t *first_page, uintptr_t *last_page
 #endif
 
 #endif
+
+#ifndef CMNEMAP_SHIMS_EXTRA_H
+#define CMNEMAP_SHIMS_EXTRA_H
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// MARK: - CRC32C (Castagnoli)
+
+/// Continues a CRC32C over `length` bytes: pass 0 to start; the result of one call
+/// feeds the next. Uses the SSE4.2 `crc32` instruction when the CPU has it (checked
+/// once at run time), a table otherwise. Standard CRC32C: "123456789" -> 0xE3069283.
+uint32_t mnemap_crc32c(uint32_t crc, const void *bytes, size_t length);
+
+/// 1 when `mnemap_crc32c` uses the hardware instruction.
+int mnemap_crc32c_is_hardware(void);
+
+// MARK: - futex
+
+/// Sleeps while the 32-bit word at `address` (in memory shared between processes)
+/// equals `expected`, for at most `timeout_ns` (-1: no limit). Linux `FUTEX_WAIT`
+/// (not private, so it works across processes). Returns 0 when woken or the value
+/// differed, -1 with errno ETIMEDOUT, EINTR, or ENOTSUP where there is no futex.
+int mnemap_futex_wait(uint32_t *address, uint32_t expected, int64_t timeout_ns);
+
+/// Wakes up to `count` waiters on `address`; returns how many were woken, or -1 with errno.
+int mnemap_futex_wake(uint32_t *address, int count);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
