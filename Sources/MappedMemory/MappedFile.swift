@@ -56,6 +56,11 @@ public struct MappedFile: ~Copyable, @unchecked Sendable {
         /// Fault every page in while mapping (`MAP_POPULATE` on Linux; touches pages elsewhere).
         /// Opening then costs a read of the whole range.
         public static let populate = Options(rawValue: 1 << 1)
+        /// Allow `length` to reach past the end of the file: the address space is reserved, and
+        /// the pages past the end become readable as the file grows (by any process), with no
+        /// remap. Touching a page past the end raises SIGBUS: the caller must know how far the
+        /// file reaches (engines keep that in their metadata). Ignored with `.populate`.
+        public static let pastEndOfFile = Options(rawValue: 1 << 2)
     }
 
     /// Page-aligned start of the OS mapping, or nil when nothing is mapped (empty range).
@@ -107,7 +112,7 @@ public struct MappedFile: ~Copyable, @unchecked Sendable {
         var flags = mode == .readWrite ? Platform.openReadWrite : Platform.openReadOnly
         if options.contains(.create) { flags |= Platform.openCreate }
         let fd = try system.openFile(path, flags: flags)
-        try self.init(descriptor: fd, path: path, mode: mode, offset: offset, length: length, populate: options.contains(.populate), system: system)
+        try self.init(descriptor: fd, path: path, mode: mode, offset: offset, length: length, options: options, system: system)
     }
 
     /// Creates (or opens) the file at `path`, makes it at least `size` bytes with every
@@ -130,7 +135,7 @@ public struct MappedFile: ~Copyable, @unchecked Sendable {
             _ = system.close(fd)
             throw error
         }
-        return try MappedFile(descriptor: fd, path: path, mode: .readWrite, offset: 0, length: nil, populate: false, system: system)
+        return try MappedFile(descriptor: fd, path: path, mode: .readWrite, offset: 0, length: nil, options: [], system: system)
     }
 
     /// Anonymous shared memory of `count` bytes, zero-filled, without a file.
@@ -154,14 +159,15 @@ public struct MappedFile: ~Copyable, @unchecked Sendable {
         mode: Mode,
         offset: Int64,
         length: Int?,
-        populate: Bool,
+        options: Options,
         system: SystemCalls
     ) throws(MappedMemoryError) {
+        let populate = options.contains(.populate) && !options.contains(.pastEndOfFile)
         let delta = Int(offset % Int64(Platform.pageSize))
         let count: Int
         let mapped: (address: UnsafeMutableRawPointer?, length: Int)
         do {
-            count = try Self.validatedCount(descriptor: fd, path: path, offset: offset, length: length, system: system)
+            count = try Self.validatedCount(descriptor: fd, path: path, offset: offset, length: length, pastEnd: options.contains(.pastEndOfFile), system: system)
             mapped = try Self.map(count: count, delta: delta, mode: mode, descriptor: fd, fileOffset: offset - Int64(delta), populate: populate, path: path, system: system)
         } catch {
             _ = system.close(fd)
@@ -183,14 +189,14 @@ public struct MappedFile: ~Copyable, @unchecked Sendable {
     }
 
     /// The byte count to map at `offset`: `length`, or the rest of the file; throws when it passes the end.
-    private static func validatedCount(descriptor fd: Int32, path: String?, offset: Int64, length: Int?, system: SystemCalls) throws(MappedMemoryError) -> Int {
+    private static func validatedCount(descriptor fd: Int32, path: String?, offset: Int64, length: Int?, pastEnd: Bool, system: SystemCalls) throws(MappedMemoryError) -> Int {
         let fileSize = try system.size(of: fd, path: path)
         let available = fileSize - offset
         guard offset >= 0, available >= 0 else {
             throw MappedMemoryError(operation: "mmap", path: path, reason: .outOfBounds(offset: Int(offset), count: length ?? 0, size: Int(fileSize)))
         }
         let count = length ?? Int(available)
-        guard count >= 0, Int64(count) <= available else {
+        guard count >= 0, Int64(count) <= available || pastEnd else {
             throw MappedMemoryError(operation: "mmap", path: path, reason: .outOfBounds(offset: Int(offset), count: count, size: Int(fileSize)))
         }
         return count

@@ -34,7 +34,7 @@ public enum SharedMemory {
             _ = system.close(fd)
             throw error
         }
-        return try MappedFile(descriptor: fd, path: label, mode: .readWrite, offset: 0, length: count, populate: false, system: system)
+        return try MappedFile(descriptor: fd, path: label, mode: .readWrite, offset: 0, length: count, options: [], system: system)
     }
 
     /// Removes the name; mappings that exist stay valid until they are destroyed.

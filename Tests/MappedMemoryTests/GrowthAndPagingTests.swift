@@ -56,6 +56,23 @@ struct GrowthAndPagingTests {
         #expect(throws: MappedMemoryError.self) { try reader.remap(length: 65 * page) }
     }
 
+    @Test func aReservationPastTheEndShowsWhatAnotherWriterAppendsWithoutRemapping() throws {
+        let path = try directory.file("reserved", contents: pattern(page))
+        let reader = try MappedFile(path: path, length: 1 << 30, options: .pastEndOfFile)
+        #expect(reader.count == 1 << 30)
+        let writer = try SystemFile(path: path)
+        try writer.grow(to: Int64(200 * page))
+        #expect(allocatedBytes(path) >= Int64(200 * page))
+        let data = pattern(page, seed: 42)
+        try data.withUnsafeBytes { try writer.write($0, at: Int64(150 * page)) }
+        try writer.synchronize()
+        #expect(try reader.copyBytes(fromByteOffset: 150 * page, count: page) == data)
+        var buffer = [UInt8](repeating: 0, count: page)
+        let read = try buffer.withUnsafeMutableBytes { try writer.read(into: $0, at: Int64(150 * page)) }
+        #expect(read == page && buffer == data)
+        #expect(throws: MappedMemoryError.self) { _ = try MappedFile(path: path, length: 1 << 30) }
+    }
+
     @Test func aSparseMappingFarLargerThanMemoryIsTouchedSparsely() throws {
         // 64 GiB of address space on a machine with less RAM: only touched pages cost memory.
         let size: Int64 = 64 << 30

@@ -6,10 +6,10 @@ import Glibc
 import Darwin
 #endif
 
-// Random reads of a hot file: 8-byte words at any offset, and whole 4 KiB blocks
-// copied into a buffer. Every method opens its file (or mapping) once, outside the
-// timed loop, and reads the same precomputed offsets; the checksum is the sum of
-// the words read, so it must come out the same for every method.
+// Random reads of a hot file: 8-byte words at any offset (independent, then each
+// depending on the last), and whole 4 KiB blocks copied into a buffer. Every method
+// reads the same precomputed offsets; the checksum is the sum of the words read, so
+// it must come out the same for every method.
 
 /// What every pointer-based method runs for the 8-byte reads: one unaligned load per offset.
 @inline(never)
@@ -54,201 +54,182 @@ func copyBlocks(from bytes: UnsafeRawBufferPointer, at offsets: [Int], into buff
     return sum
 }
 
+/// The bounds-checked span path for the 8-byte reads, as a user would write it:
+/// `RawSpan.unsafeLoadUnaligned` checks each offset against the span's count.
+func sumWords(inSpanOf file: borrowing MappedFile, at offsets: [Int]) -> UInt64 {
+    let span = file.bytes
+    var sum: UInt64 = 0
+    for offset in offsets {
+        sum &+= span.unsafeLoadUnaligned(fromByteOffset: offset, as: UInt64.self)
+    }
+    return sum
+}
+
+/// The bounds-checked span path for the 4 KiB reads: `extracting` checks each range.
+func copyBlocks(fromSpanOf file: borrowing MappedFile, at offsets: [Int], into buffer: UnsafeMutableRawPointer) -> UInt64 {
+    let span = file.bytes
+    var sum: UInt64 = 0
+    for (index, offset) in offsets.enumerated() {
+        span.extracting(offset..<offset + blockSize).withUnsafeBytes { block in
+            buffer.copyMemory(from: block.baseAddress!, byteCount: blockSize)
+        }
+        sum &+= blockSink(buffer, index)
+    }
+    return sum
+}
+
 struct RandomReads {
-    let file: TestFile
-    let memory: UnsafeRawBufferPointer
-    let runs: Int
+    let file: OpenedFile
     let wordOffsets: [Int]
     let blockOffsets: [Int]
     /// Reads per run for FileHandle, whose reads cost microseconds each.
     let slowWordReads: Int
     let slowBlockReads: Int
+    /// The destination of every 4 KiB copy.
+    let buffer = UnsafeMutableRawPointer.allocate(byteCount: blockSize, alignment: blockSize)
 
-    /// The 8-byte reads, each method in turn.
-    func words(mapped: borrowing MappedFile, data: Data) -> [Measurement] {
-        let n = wordOffsets.count
-        var results: [Measurement] = []
-        results.append(measure(.random8, "in-memory copy (loadUnaligned)", role: .memory, operations: n, bytes: n * 8, runs: runs) {
-            sumWords(in: memory, at: wordOffsets)
-        })
-        results.append(measure(.random8, "MappedFile withUnsafeBytes+loadUnaligned", role: .mappedFile, operations: n, bytes: n * 8, runs: runs) {
-            mapped.withUnsafeBytes { bytes in sumWords(in: bytes, at: wordOffsets) }
-        })
-        results.append(measure(.random8, "MappedFile .bytes RawSpan (checked)", operations: n, bytes: n * 8, runs: runs) {
-            let span = mapped.bytes
-            var sum: UInt64 = 0
-            for offset in wordOffsets {
-                sum &+= span.unsafeLoadUnaligned(fromByteOffset: offset, as: UInt64.self)
-            }
-            return sum
-        })
-        results.append(measure(.random8, "MappedFile load(fromByteOffset:) (checked)", operations: n, bytes: n * 8, runs: runs) {
-            var sum: UInt64 = 0
-            do {
-                for offset in wordOffsets {
-                    sum &+= try mapped.load(fromByteOffset: offset, as: UInt64.self)
+    /// The independent 8-byte reads, one case per method.
+    func wordCases() -> [Case] {
+        let file = file, offsets = wordOffsets
+        let n = offsets.count
+        let slow = Array(offsets.prefix(slowWordReads))
+        return [
+            Case(workload: .random8, method: "in-memory copy (loadUnaligned)", role: .memory, operations: n, bytes: n * 8) {
+                sumWords(in: file.memory, at: offsets)
+            },
+            Case(workload: .random8, method: "MappedFile withUnsafeBytes+loadUnaligned", role: .mappedFile, operations: n, bytes: n * 8) {
+                file.mapped.withUnsafeBytes { bytes in sumWords(in: bytes, at: offsets) }
+            },
+            Case(workload: .random8, method: "MappedFile .bytes RawSpan (checked)", operations: n, bytes: n * 8) {
+                sumWords(inSpanOf: file.mapped, at: offsets)
+            },
+            Case(workload: .random8, method: "MappedFile load(fromByteOffset:) (checked)", operations: n, bytes: n * 8) {
+                var sum: UInt64 = 0
+                do {
+                    for offset in offsets {
+                        sum &+= try file.mapped.load(fromByteOffset: offset, as: UInt64.self)
+                    }
+                } catch {
+                    fail("MappedFile.load: \(error)")
                 }
-            } catch {
-                fail("MappedFile.load: \(error)")
-            }
-            return sum
-        })
-        results.append(measure(.random8, "pread", role: .pread, operations: n, bytes: n * 8, runs: runs) {
-            let fd = openOrFail(file.path)
-            defer { close(fd) }
-            var sum: UInt64 = 0
-            var word: UInt64 = 0
-            for offset in wordOffsets {
-                guard pread(fd, &word, 8, off_t(offset)) == 8 else { fail("pread: \(String(cString: strerror(errno)))") }
-                sum &+= word
-            }
-            return sum
-        })
-        results.append(measure(.random8, "Data(.alwaysMapped) withUnsafeBytes", operations: n, bytes: n * 8, runs: runs) {
-            data.withUnsafeBytes { bytes in sumWords(in: bytes, at: wordOffsets) }
-        })
-        let slow = Array(wordOffsets.prefix(slowWordReads))
-        var handleRow = measure(.random8, "FileHandle seek+read(upToCount:)", operations: slow.count, bytes: slow.count * 8, runs: runs) {
-            let handle = openHandleOrFail(file.path)
-            defer { try? handle.close() }
-            var sum: UInt64 = 0
-            do {
-                for offset in slow {
-                    try handle.seek(toOffset: UInt64(offset))
-                    guard let bytes = try handle.read(upToCount: 8), bytes.count == 8 else { fail("FileHandle: short read") }
-                    sum &+= bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                return sum
+            },
+            Case(workload: .random8, method: "pread", role: .pread, operations: n, bytes: n * 8) {
+                var sum: UInt64 = 0
+                var word: UInt64 = 0
+                for offset in offsets {
+                    guard pread(file.descriptor, &word, 8, off_t(offset)) == 8 else { fail("pread: \(String(cString: strerror(errno)))") }
+                    sum &+= word
                 }
-            } catch {
-                fail("FileHandle: \(error)")
-            }
-            return sum
-        }
-        handleRow.method += " [\(slow.count / 1000)k reads]"
-        results.append(handleRow)
-        return results
+                return sum
+            },
+            Case(workload: .random8, method: "Data(.alwaysMapped) withUnsafeBytes", operations: n, bytes: n * 8) {
+                file.data.withUnsafeBytes { bytes in sumWords(in: bytes, at: offsets) }
+            },
+            Case(workload: .random8, method: "FileHandle seek+read(upToCount:) [\(slow.count / 1000)k reads]", operations: slow.count, bytes: slow.count * 8) {
+                var sum: UInt64 = 0
+                do {
+                    for offset in slow {
+                        try file.handle.seek(toOffset: UInt64(offset))
+                        guard let bytes = try file.handle.read(upToCount: 8), bytes.count == 8 else { fail("FileHandle: short read") }
+                        sum &+= bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                    }
+                } catch {
+                    fail("FileHandle: \(error)")
+                }
+                return sum
+            },
+        ]
     }
 
-    /// Dependent 8-byte reads (half the offsets): in-memory, MappedFile and pread only.
-    func dependentWords(mapped: borrowing MappedFile) -> [Measurement] {
+    /// Dependent 8-byte reads over half the offsets: in-memory, MappedFile and pread only.
+    func dependentWordCases() -> [Case] {
+        let file = file
         let offsets = Array(wordOffsets.prefix(max(1, wordOffsets.count / 2)))
         let n = offsets.count
-        var results: [Measurement] = []
-        results.append(measure(.dependent8, "in-memory copy (loadUnaligned)", role: .memory, operations: n, bytes: n * 8, runs: runs) {
-            chaseWords(in: memory, at: offsets)
-        })
-        results.append(measure(.dependent8, "MappedFile withUnsafeBytes+loadUnaligned", role: .mappedFile, operations: n, bytes: n * 8, runs: runs) {
-            mapped.withUnsafeBytes { bytes in chaseWords(in: bytes, at: offsets) }
-        })
-        results.append(measure(.dependent8, "pread", role: .pread, operations: n, bytes: n * 8, runs: runs) {
-            let fd = openOrFail(file.path)
-            defer { close(fd) }
-            let last = file.size - 8
-            var sum: UInt64 = 0
-            var word: UInt64 = 0
-            for offset in offsets {
-                let at = min(offset &+ Int(word >> 63), last)
-                guard pread(fd, &word, 8, off_t(at)) == 8 else { fail("pread: \(String(cString: strerror(errno)))") }
-                sum &+= word
-            }
-            return sum
-        })
-        return results
+        return [
+            Case(workload: .dependent8, method: "in-memory copy (loadUnaligned)", role: .memory, operations: n, bytes: n * 8) {
+                chaseWords(in: file.memory, at: offsets)
+            },
+            Case(workload: .dependent8, method: "MappedFile withUnsafeBytes+loadUnaligned", role: .mappedFile, operations: n, bytes: n * 8) {
+                file.mapped.withUnsafeBytes { bytes in chaseWords(in: bytes, at: offsets) }
+            },
+            Case(workload: .dependent8, method: "pread", role: .pread, operations: n, bytes: n * 8) {
+                let last = file.size - 8
+                var sum: UInt64 = 0
+                var word: UInt64 = 0
+                for offset in offsets {
+                    let at = min(offset &+ Int(word >> 63), last)
+                    guard pread(file.descriptor, &word, 8, off_t(at)) == 8 else { fail("pread: \(String(cString: strerror(errno)))") }
+                    sum &+= word
+                }
+                return sum
+            },
+        ]
     }
 
-    /// The checksum the dependent reads must give for the first `count` offsets.
-    func expectedDependentSum(count: Int) -> UInt64 {
-        chaseWords(in: memory, at: Array(wordOffsets.prefix(count)))
+    /// The 4 KiB block reads, one case per method.
+    func blockCases() -> [Case] {
+        let file = file, offsets = blockOffsets, buffer = buffer
+        let n = offsets.count
+        let slow = Array(offsets.prefix(slowBlockReads))
+        return [
+            Case(workload: .random4K, method: "in-memory copy (memcpy)", role: .memory, operations: n, bytes: n * blockSize) {
+                copyBlocks(from: file.memory, at: offsets, into: buffer)
+            },
+            Case(workload: .random4K, method: "MappedFile withUnsafeBytes+memcpy", role: .mappedFile, operations: n, bytes: n * blockSize) {
+                file.mapped.withUnsafeBytes { bytes in copyBlocks(from: bytes, at: offsets, into: buffer) }
+            },
+            Case(workload: .random4K, method: "MappedFile .bytes RawSpan (checked)", operations: n, bytes: n * blockSize) {
+                copyBlocks(fromSpanOf: file.mapped, at: offsets, into: buffer)
+            },
+            Case(workload: .random4K, method: "MappedFile copyBytes -> [UInt8] (checked)", operations: n, bytes: n * blockSize) {
+                var sum: UInt64 = 0
+                do {
+                    for (index, offset) in offsets.enumerated() {
+                        let block = try file.mapped.copyBytes(fromByteOffset: offset, count: blockSize)
+                        sum &+= block.withUnsafeBytes { blockSink($0.baseAddress!, index) }
+                    }
+                } catch {
+                    fail("MappedFile.copyBytes: \(error)")
+                }
+                return sum
+            },
+            Case(workload: .random4K, method: "pread", role: .pread, operations: n, bytes: n * blockSize) {
+                var sum: UInt64 = 0
+                for (index, offset) in offsets.enumerated() {
+                    guard pread(file.descriptor, buffer, blockSize, off_t(offset)) == blockSize else { fail("pread: \(String(cString: strerror(errno)))") }
+                    sum &+= blockSink(buffer, index)
+                }
+                return sum
+            },
+            Case(workload: .random4K, method: "Data(.alwaysMapped) withUnsafeBytes+memcpy", operations: n, bytes: n * blockSize) {
+                file.data.withUnsafeBytes { bytes in copyBlocks(from: bytes, at: offsets, into: buffer) }
+            },
+            Case(workload: .random4K, method: "FileHandle seek+read(upToCount:) [\(slow.count / 1000)k reads]", operations: slow.count, bytes: slow.count * blockSize) {
+                var sum: UInt64 = 0
+                do {
+                    for (index, offset) in slow.enumerated() {
+                        try file.handle.seek(toOffset: UInt64(offset))
+                        guard let block = try file.handle.read(upToCount: blockSize), block.count == blockSize else { fail("FileHandle: short read") }
+                        sum &+= block.withUnsafeBytes { blockSink($0.baseAddress!, index) }
+                    }
+                } catch {
+                    fail("FileHandle: \(error)")
+                }
+                return sum
+            },
+        ]
     }
 
-    /// The checksum the 8-byte reads must give for the first `count` offsets.
-    func expectedWordSum(count: Int) -> UInt64 {
-        sumWords(in: memory, at: Array(wordOffsets.prefix(count)))
-    }
-
-    /// The 4 KiB block reads, each method in turn.
-    func blocks(mapped: borrowing MappedFile, data: Data) -> [Measurement] {
-        let n = blockOffsets.count
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: blockSize, alignment: blockSize)
-        defer { buffer.deallocate() }
-        var results: [Measurement] = []
-        results.append(measure(.random4K, "in-memory copy (memcpy)", role: .memory, operations: n, bytes: n * blockSize, runs: runs) {
-            copyBlocks(from: memory, at: blockOffsets, into: buffer)
-        })
-        results.append(measure(.random4K, "MappedFile withUnsafeBytes+memcpy", role: .mappedFile, operations: n, bytes: n * blockSize, runs: runs) {
-            mapped.withUnsafeBytes { bytes in copyBlocks(from: bytes, at: blockOffsets, into: buffer) }
-        })
-        results.append(measure(.random4K, "MappedFile .bytes RawSpan (checked)", operations: n, bytes: n * blockSize, runs: runs) {
-            let span = mapped.bytes
-            var sum: UInt64 = 0
-            for (index, offset) in blockOffsets.enumerated() {
-                span.extracting(offset..<offset + blockSize).withUnsafeBytes { block in
-                    buffer.copyMemory(from: block.baseAddress!, byteCount: blockSize)
-                }
-                sum &+= blockSink(buffer, index)
-            }
-            return sum
-        })
-        results.append(measure(.random4K, "MappedFile copyBytes -> [UInt8] (checked)", operations: n, bytes: n * blockSize, runs: runs) {
-            var sum: UInt64 = 0
-            do {
-                for (index, offset) in blockOffsets.enumerated() {
-                    let block = try mapped.copyBytes(fromByteOffset: offset, count: blockSize)
-                    sum &+= block.withUnsafeBytes { blockSink($0.baseAddress!, index) }
-                }
-            } catch {
-                fail("MappedFile.copyBytes: \(error)")
-            }
-            return sum
-        })
-        results.append(measure(.random4K, "pread", role: .pread, operations: n, bytes: n * blockSize, runs: runs) {
-            let fd = openOrFail(file.path)
-            defer { close(fd) }
-            var sum: UInt64 = 0
-            for (index, offset) in blockOffsets.enumerated() {
-                guard pread(fd, buffer, blockSize, off_t(offset)) == blockSize else { fail("pread: \(String(cString: strerror(errno)))") }
-                sum &+= blockSink(buffer, index)
-            }
-            return sum
-        })
-        results.append(measure(.random4K, "Data(.alwaysMapped) withUnsafeBytes+memcpy", operations: n, bytes: n * blockSize, runs: runs) {
-            data.withUnsafeBytes { bytes in copyBlocks(from: bytes, at: blockOffsets, into: buffer) }
-        })
-        let slow = Array(blockOffsets.prefix(slowBlockReads))
-        var handleRow = measure(.random4K, "FileHandle seek+read(upToCount:)", operations: slow.count, bytes: slow.count * blockSize, runs: runs) {
-            let handle = openHandleOrFail(file.path)
-            defer { try? handle.close() }
-            var sum: UInt64 = 0
-            do {
-                for (index, offset) in slow.enumerated() {
-                    try handle.seek(toOffset: UInt64(offset))
-                    guard let block = try handle.read(upToCount: blockSize), block.count == blockSize else { fail("FileHandle: short read") }
-                    sum &+= block.withUnsafeBytes { blockSink($0.baseAddress!, index) }
-                }
-            } catch {
-                fail("FileHandle: \(error)")
-            }
-            return sum
+    /// The checksum each random workload must give for its first `count` offsets,
+    /// computed on the in-memory copy.
+    func expectedSum(_ workload: Workload, count: Int) -> UInt64 {
+        switch workload {
+        case .random8: sumWords(in: file.memory, at: Array(wordOffsets.prefix(count)))
+        case .dependent8: chaseWords(in: file.memory, at: Array(wordOffsets.prefix(count)))
+        case .random4K: copyBlocks(from: file.memory, at: Array(blockOffsets.prefix(count)), into: buffer)
+        case .scan: wordSum(file.memory)
         }
-        handleRow.method += " [\(slow.count / 1000)k reads]"
-        results.append(handleRow)
-        return results
     }
-
-    /// The checksum the 4 KiB reads must give for the first `count` offsets.
-    func expectedBlockSum(count: Int) -> UInt64 {
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: blockSize, alignment: blockSize)
-        defer { buffer.deallocate() }
-        return copyBlocks(from: memory, at: Array(blockOffsets.prefix(count)), into: buffer)
-    }
-}
-
-func openOrFail(_ path: String) -> Int32 {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { fail("open \(path): \(String(cString: strerror(errno)))") }
-    return fd
-}
-
-func openHandleOrFail(_ path: String) -> FileHandle {
-    guard let handle = FileHandle(forReadingAtPath: path) else { fail("FileHandle(forReadingAtPath: \(path))") }
-    return handle
 }

@@ -112,3 +112,40 @@ func randomBlockOffsets(count: Int, fileSize: Int) -> [Int] {
 }
 
 let blockSize = 4096
+
+/// The data file opened every way under test, once, outside every timed loop;
+/// plus the in-memory copy. A class so that the timed closures can share it.
+final class OpenedFile {
+    let path: String
+    let size: Int
+    /// The MappedFile under test (read-only, the whole file).
+    let mapped: MappedFile
+    /// `Data(contentsOf:options: .alwaysMapped)`.
+    let data: Data
+    /// A descriptor for `pread`.
+    let descriptor: Int32
+    let handle: FileHandle
+    /// The whole file in anonymous memory: the memory-bandwidth limit.
+    let memory: UnsafeRawBufferPointer
+
+    init(_ file: TestFile, memory: UnsafeRawBufferPointer) {
+        path = file.path
+        size = file.size
+        self.memory = memory
+        do {
+            mapped = try MappedFile(path: file.path)
+            data = try Data(contentsOf: URL(fileURLWithPath: file.path), options: .alwaysMapped)
+        } catch {
+            fail("opening \(file.path): \(error)")
+        }
+        descriptor = open(file.path, O_RDONLY)
+        guard descriptor >= 0 else { fail("open \(file.path): \(String(cString: strerror(errno)))") }
+        guard let handle = FileHandle(forReadingAtPath: file.path) else { fail("FileHandle(forReadingAtPath: \(file.path))") }
+        self.handle = handle
+    }
+
+    deinit {
+        close(descriptor)
+        try? handle.close()
+    }
+}

@@ -10,7 +10,7 @@ import MappedMemory
 struct Options {
     var path = ""
     var size = 1 << 30
-    var runs = 5
+    var runs = 7
     var wordReads = 2_000_000
     var blockReads = 250_000
     var keep = false
@@ -61,46 +61,37 @@ func main() {
     print("Read it back into memory; page cache holds \(resident.resident) of \(resident.total) pages")
     guard resident.resident == resident.total else { fail("the file is not fully in the page cache; free some memory") }
 
-    let mapped: MappedFile
-    let data: Data
-    do {
-        mapped = try MappedFile(path: file.path)
-        data = try Data(contentsOf: URL(fileURLWithPath: file.path), options: .alwaysMapped)
-    } catch {
-        fail("opening \(file.path): \(error)")
-    }
-
+    let opened = OpenedFile(file, memory: UnsafeRawBufferPointer(memory))
     let random = RandomReads(
-        file: file, memory: UnsafeRawBufferPointer(memory), runs: options.runs,
+        file: opened,
         wordOffsets: randomWordOffsets(count: options.wordReads, fileSize: options.size),
         blockOffsets: randomBlockOffsets(count: options.blockReads, fileSize: options.size),
         slowWordReads: min(options.wordReads, 200_000),
         slowBlockReads: min(options.blockReads, 100_000)
     )
-    let scan = SequentialScan(file: file, memory: UnsafeRawBufferPointer(memory), runs: options.runs)
+    let scan = SequentialScan(file: opened)
 
     var results: [Measurement] = []
-    results += random.words(mapped: mapped, data: data)
-    results += random.dependentWords(mapped: mapped)
-    results += random.blocks(mapped: mapped, data: data)
-    results += scan.run(mapped: mapped, data: data)
+    results += measure(random.wordCases(), runs: options.runs)
+    results += measure(random.dependentWordCases(), runs: options.runs)
+    results += measure(random.blockCases(), runs: options.runs)
+    results += measure(scan.cases(), runs: options.runs)
 
-    // Every method must have read the same bytes.
+    // Every method must have read the same bytes as the in-memory copy.
     var expected: [String: UInt64] = [:]
     for m in results {
         let key = "\(m.workload.rawValue) \(m.operations)"
-        let want = expected[key] ?? {
-            switch m.workload {
-            case .random8: random.expectedWordSum(count: m.operations)
-            case .dependent8: random.expectedDependentSum(count: m.operations)
-            case .random4K: random.expectedBlockSum(count: m.operations)
-            case .scan: file.expectedSum
-            }
-        }()
+        let want = expected[key] ?? random.expectedSum(m.workload, count: m.operations)
         expected[key] = want
         guard m.checksum == want else {
             fail("\(m.workload.rawValue) / \(m.method): checksum \(hex(m.checksum)), expected \(hex(want))")
         }
+    }
+    guard expected["\(Workload.scan.rawValue) 1"] == file.expectedSum else { fail("the scan checksum differs from what was written") }
+    let residentAfter = file.residency()
+    print("Page cache after the runs: \(residentAfter.resident) of \(residentAfter.total) pages")
+    if residentAfter.resident < residentAfter.total {
+        print("WARNING: pages of the file left the page cache during the runs; some reads may have gone to the disk")
     }
     print("All checksums agree.")
     print("")
