@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "MappedMemory", targets: ["MappedMemory"]),
+        .library(name: "MappedStore", targets: ["MappedStore"]),
         .executable(name: "mnemap", targets: ["MnemapCLI"]),
     ],
     dependencies: [
@@ -24,6 +25,14 @@ let package = Package(
             name: "MappedMemory",
             dependencies: [
                 "CMnemapShims",
+                .product(name: "Atomics", package: "swift-atomics"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "MappedStore",
+            dependencies: [
+                "MappedMemory",
                 .product(name: "Atomics", package: "swift-atomics"),
             ],
             swiftSettings: strict
@@ -45,6 +54,10 @@ let package = Package(
         .testTarget(
             name: "MappedMemoryTests",
             dependencies: ["MappedMemory", "MappedMemoryTestHelper"]
+        ),
+        .testTarget(
+            name: "MappedStoreTests",
+            dependencies: ["MappedStore", "MappedMemory"]
         ),
         .testTarget(
             name: "MnemapCLITests",

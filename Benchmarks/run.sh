@@ -12,8 +12,11 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 if [ -d /opt/swift/bin ]; then export PATH="/opt/swift/bin:$PATH"; fi
 
-size_text="${1:-${MNEMAP_BENCH_SIZE:-1G}}"
-[ $# -gt 0 ] && shift
+size_text="${MNEMAP_BENCH_SIZE:-1G}"
+if [ $# -gt 0 ] && [[ "$1" != --* ]]; then
+    size_text="$1"
+    shift
+fi
 size=$(numfmt --from=iec "$size_text") || { echo "run.sh: not a size: $size_text" >&2; exit 2; }
 dir="${MNEMAP_BENCH_DIR:-$PWD/.build/bench-data}"
 mkdir -p "$dir"

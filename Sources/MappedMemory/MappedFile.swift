@@ -327,16 +327,22 @@ public struct MappedFile: ~Copyable, @unchecked Sendable {
     }
 
     /// Throws `.outOfBounds` unless `offset..<offset+length` lies inside the view.
-    @usableFromInline
+    /// Inlined: the check is two comparisons on the hot path; the error is built out of line.
+    @inlinable @inline(__always)
     func checkRange(_ operation: String, offset rangeOffset: Int, count length: Int) throws(MappedMemoryError) {
         guard rangeOffset >= 0, length >= 0, rangeOffset <= count, length <= count - rangeOffset else {
-            throw MappedMemoryError(operation: operation, path: path, reason: .outOfBounds(offset: rangeOffset, count: length, size: count))
+            throw outOfBounds(operation, offset: rangeOffset, count: length)
         }
     }
 
-    @usableFromInline
+    @usableFromInline @inline(never)
+    func outOfBounds(_ operation: String, offset rangeOffset: Int, count length: Int) -> MappedMemoryError {
+        MappedMemoryError(operation: operation, path: path, reason: .outOfBounds(offset: rangeOffset, count: length, size: count))
+    }
+
+    @inlinable
     func checkWritable(_ operation: String) throws(MappedMemoryError) {
-        guard mode.isWritable else {
+        guard mode != .readOnly else {
             throw MappedMemoryError(operation: operation, path: path, reason: .notPermittedByMode(mode))
         }
     }

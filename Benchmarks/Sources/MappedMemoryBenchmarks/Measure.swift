@@ -67,6 +67,14 @@ extension Duration {
     }
 }
 
+/// What happens, untimed, just before each timed run of a case.
+enum Preparation {
+    /// One untimed run of the same method: the timed run sees a hot, recently used path.
+    case warmUp
+    /// Sleep this long first: the mapping has sat unused, as between a program's bursts.
+    case idle(Duration)
+}
+
 /// One method on one workload, ready to run: `body` does one timed run and returns its checksum.
 struct Case {
     var workload: Workload
@@ -76,19 +84,25 @@ struct Case {
     var operations: Int
     /// Bytes read per run.
     var bytes: Int
+    var preparation: Preparation = .warmUp
     var body: () -> UInt64
 }
 
 /// Times every case `runs` times with `ContinuousClock`, in rounds (each case once per
 /// round), so that a burst of noise from elsewhere on the machine hits all methods
-/// alike instead of all runs of one method. Every run of a case must return the same
-/// checksum (the checksum is what keeps the work from being optimized away).
+/// alike instead of all runs of one method. Each timed run follows its case's
+/// untimed preparation. Every run of a case must return the same checksum (the
+/// checksum is what keeps the work from being optimized away).
 func measure(_ cases: [Case], runs: Int) -> [Measurement] {
     let clock = ContinuousClock()
     var durations = Array(repeating: [Duration](), count: cases.count)
     var checksums = Array(repeating: UInt64?.none, count: cases.count)
     for _ in 0..<runs {
         for (index, testCase) in cases.enumerated() {
+            switch testCase.preparation {
+            case .warmUp: _ = testCase.body()
+            case .idle(let pause): sleepUntimed(pause)
+            }
             var result: UInt64 = 0
             let elapsed = clock.measure { result = testCase.body() }
             if let checksum = checksums[index], checksum != result {
@@ -108,6 +122,10 @@ func measure(_ cases: [Case], runs: Int) -> [Measurement] {
         progress(measurement)
         return measurement
     }
+}
+
+func sleepUntimed(_ duration: Duration) {
+    Thread.sleep(forTimeInterval: duration.seconds)
 }
 
 /// One line per measurement while the benchmark runs, so a slow method shows itself.

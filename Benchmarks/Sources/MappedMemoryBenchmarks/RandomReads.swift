@@ -100,6 +100,9 @@ struct RandomReads {
             Case(workload: .random8, method: "MappedFile withUnsafeBytes+loadUnaligned", role: .mappedFile, operations: n, bytes: n * 8) {
                 file.mapped.withUnsafeBytes { bytes in sumWords(in: bytes, at: offsets) }
             },
+            Case(workload: .random8, method: "MappedFile withUnsafeBytes, after 1 s idle", operations: n, bytes: n * 8, preparation: .idle(.seconds(1))) {
+                file.mapped.withUnsafeBytes { bytes in sumWords(in: bytes, at: offsets) }
+            },
             Case(workload: .random8, method: "MappedFile .bytes RawSpan (checked)", operations: n, bytes: n * 8) {
                 sumWords(inSpanOf: file.mapped, at: offsets)
             },
@@ -178,6 +181,9 @@ struct RandomReads {
                 copyBlocks(from: file.memory, at: offsets, into: buffer)
             },
             Case(workload: .random4K, method: "MappedFile withUnsafeBytes+memcpy", role: .mappedFile, operations: n, bytes: n * blockSize) {
+                file.mapped.withUnsafeBytes { bytes in copyBlocks(from: bytes, at: offsets, into: buffer) }
+            },
+            Case(workload: .random4K, method: "MappedFile withUnsafeBytes, after 1 s idle", operations: n, bytes: n * blockSize, preparation: .idle(.seconds(1))) {
                 file.mapped.withUnsafeBytes { bytes in copyBlocks(from: bytes, at: offsets, into: buffer) }
             },
             Case(workload: .random4K, method: "MappedFile .bytes RawSpan (checked)", operations: n, bytes: n * blockSize) {

@@ -28,6 +28,12 @@ struct SequentialScan {
             Case(workload: .scan, method: "MappedFile withUnsafeBytes", role: .mappedFile, operations: 1, bytes: size) {
                 file.mapped.withUnsafeBytes { wordSum($0) }
             },
+            Case(workload: .scan, method: "in-memory copy, after 1 s idle", operations: 1, bytes: size, preparation: .idle(.seconds(1))) {
+                wordSum(file.memory)
+            },
+            Case(workload: .scan, method: "MappedFile withUnsafeBytes, after 1 s idle", operations: 1, bytes: size, preparation: .idle(.seconds(1))) {
+                file.mapped.withUnsafeBytes { wordSum($0) }
+            },
             Case(workload: .scan, method: "MappedFile .bytes RawSpan", operations: 1, bytes: size) {
                 wordSum(spanOf: file.mapped)
             },

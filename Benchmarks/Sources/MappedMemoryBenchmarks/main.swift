@@ -1,19 +1,21 @@
 // MappedMemory benchmarks: random 8-byte reads, random 4 KiB reads and a sequential
-// checksum of a hot file, through MappedFile, pread, Data(.alwaysMapped) and FileHandle.
+// checksum of a hot file, through MappedFile, pread, Data(.alwaysMapped) and FileHandle,
+// against an in-memory copy of the file; plus dependent 8-byte reads (latency) and
+// rows "after 1 s idle" for context. Prints a table of ratios and the targets.
 //
 // Usage: MappedMemoryBenchmarks --file PATH [--size BYTES] [--runs N]
-//                               [--random8 N] [--random4k N] [--keep]
-// Prefer `bash Benchmarks/run.sh`, which builds in release mode first.
+//                               [--random8 N] [--random4k N]
+// PATH is created, and deleted at the end. Prefer `bash Benchmarks/run.sh`,
+// which builds in release mode first.
 import Foundation
 import MappedMemory
 
 struct Options {
     var path = ""
     var size = 1 << 30
-    var runs = 7
+    var runs = 5
     var wordReads = 2_000_000
     var blockReads = 250_000
-    var keep = false
 
     static func parse(_ arguments: [String]) -> Options {
         var options = Options()
@@ -34,7 +36,6 @@ struct Options {
             case "--runs": options.runs = number(argument)
             case "--random8": options.wordReads = number(argument)
             case "--random4k": options.blockReads = number(argument)
-            case "--keep": options.keep = true
             default: fail("unknown argument \(argument)")
             }
         }
@@ -47,13 +48,14 @@ struct Options {
 func main() {
     let options = Options.parse(CommandLine.arguments)
     let mib = options.size >> 20
-    print("Data file: \(options.path), \(mib) MiB; \(options.runs) runs each, best and median reported")
+    print("Data file: \(options.path), \(mib) MiB")
+    print("Each method: \(options.runs) timed runs, taken in rounds across the methods, each after an untimed warm-up run (or 1 s idle where the row says so); best and median reported")
     print("Random reads: \(options.wordReads) x 8 B at any offset, \(options.blockReads) x 4 KiB at 4 KiB-aligned offsets")
 
     let clock = ContinuousClock()
     let start = clock.now
     let file = TestFile.create(path: options.path, size: options.size)
-    defer { if !options.keep { file.remove() } }
+    defer { file.remove() }
     print("Wrote and synced the file in \(format((clock.now - start).seconds, digits: 1)) s; wordSum \(hex(file.expectedSum))")
     let memory = file.readIntoMemory()
     defer { memory.deallocate() }

@@ -1,0 +1,371 @@
+import MappedMemory
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A crash-safe, multi-process, transactional key–value store on a memory-mapped file: a
+/// copy-on-write B+tree in the family of LMDB and bbolt.
+///
+/// - Readers (`read`) run on snapshots without locks, in any number of threads and processes.
+/// - One writer at a time across all processes (`write`); a commit is all or nothing, and
+///   with ``Durability/full`` durable when `write` returns.
+/// - Nothing committed is overwritten: a crash or power loss at any instant leaves the last
+///   durable commit intact. See `docs/store-format.md` for the format and the commit protocol.
+///
+/// The store is the file at `path` plus a lock file at `path + "-lock"` (shared state of the
+/// processes that have it open; safe to delete when none has).
+///
+/// ```swift
+/// let store = try MappedStore(path: "agent.mnemap")
+/// try store.write { tx in try tx.put(Array("k".utf8), Array("v".utf8)) }
+/// let value = try store.read { tx in try tx.get(Array("k".utf8)) }
+/// ```
+public final class MappedStore: @unchecked Sendable {
+    /// How commits reach the disk.
+    public enum Durability: Sendable, Equatable {
+        /// Each commit syncs its pages, then its meta page, before `write` returns: a returned
+        /// commit survives power loss. Two `fdatasync`s per commit.
+        case full
+        /// Commits are visible to every process at once and survive a crash of any process, but
+        /// reach the disk together at the first commit after `interval` has passed since the last
+        /// sync (group commit), or at ``sync()`` / close. Power loss may lose the commits since the
+        /// last sync; it never damages the store.
+        case batched(interval: Duration)
+        /// Like `batched` without a time limit: the disk is synced only by ``sync()`` and close.
+        case noSync
+    }
+
+    /// Options for opening a store.
+    public struct Options: Sendable {
+        public var durability: Durability = .full
+        /// Create the store when the file does not exist or is empty.
+        public var create = true
+        /// The largest the file may grow; address space for it is reserved when opening
+        /// (it costs no memory). Commits that would pass it fail with `.mapFull`.
+        public var maxSize: Int64 = 1 << 40
+        /// Verify every page's checksum when reading it (costs a CRC32C per page touched).
+        public var verifyChecksums = false
+        /// The system-call seam (tests inject failures and record writes through it).
+        public var system: SystemCalls = .live
+
+        public init(durability: Durability = .full, create: Bool = true, maxSize: Int64 = 1 << 40, verifyChecksums: Bool = false, system: SystemCalls = .live) {
+            self.durability = durability
+            self.create = create
+            self.maxSize = maxSize
+            self.verifyChecksums = verifyChecksums
+            self.system = system
+        }
+    }
+
+    /// The longest key (and tree name), in bytes.
+    public static let maxKeySize = 1024
+    /// The largest value, in bytes.
+    public static let maxValueSize = 1 << 30
+
+    public let path: String
+    public let options: Options
+    private let dataBox: Box<SystemFile>
+    var data: SystemFile { _read { yield dataBox.file } }
+    let map: MappedFile
+    let lockFile: LockFile
+    private let writerGate = ProcessLocalMutex()
+    private var lastSync = ContinuousClock.now
+    /// Set when a commit failed after writing its meta page: the process must reopen.
+    private var failed = false
+    private var fileSize: Int64
+
+    /// Opens (or creates) the store at `path`.
+    ///
+    /// Cost: a few system calls, independent of the store's size: nothing is read but the two
+    /// meta pages. The first process to open it also resets the lock file.
+    /// - Throws: `.notAStore`, `.unsupportedVersion`, `.noValidMeta`, `.truncated` for files that
+    ///   are not (intact) stores; `.system` for what the OS refused.
+    public init(path: String, options: Options = Options()) throws {
+        let lockFile: LockFile
+        do {
+            lockFile = try LockFile(path: path + "-lock", system: options.system)
+        } catch {
+            throw StoreError.wrap(error, path: path)
+        }
+        let data = try Self.openData(path: path, options: options)
+        let fileSize = try Self.prepare(data.file, lockFile: lockFile, path: path, options: options)
+        let map = try Self.mapData(path: path, fileSize: fileSize, options: options)
+        self.path = path
+        self.options = options
+        self.lockFile = lockFile
+        self.dataBox = data
+        self.map = map
+        self.fileSize = fileSize
+    }
+
+    private static func openData(path: String, options: Options) throws -> Box<SystemFile> {
+        do {
+            return Box(try SystemFile(path: path, create: options.create, system: options.system))
+        } catch {
+            throw StoreError.wrap(error, path: path)
+        }
+    }
+
+    /// Initialises an empty file, reads the durable meta, and (first opener) resets the lock file.
+    /// Returns the file size.
+    private static func prepare(_ data: borrowing SystemFile, lockFile: LockFile, path: String, options: Options) throws -> Int64 {
+        var fileSize: Int64
+        do {
+            fileSize = try data.size()
+        } catch {
+            throw StoreError.wrap(error, path: path)
+        }
+        if fileSize == 0 {
+            guard options.create, lockFile.isFirstOpener || !lockFile.isValid else { throw StoreError(path: path, reason: .notAStore) }
+            try initialize(data, path: path)
+            fileSize = Int64(2 * PageLayout.pageSize)
+        }
+        let (durable, durableSlot) = try readDurableMeta(data, path: path, fileSize: fileSize)
+        if lockFile.isFirstOpener {
+            // After a crash of every process (same boot), the lock file's newer state is in the page
+            // cache and intact; after a reboot only the durable meta can be trusted.
+            var visible = durable
+            if lockFile.isValid, lockFile.isSameBoot, let copy = lockFile.metaCopy(lockFile.current),
+               copy.txnID > durable.txnID, copy.pageCount * UInt64(PageLayout.pageSize) <= UInt64(fileSize) {
+                visible = copy
+            }
+            lockFile.initialize(visible: visible, durable: durable.txnID, durableSlot: durableSlot)
+        }
+        guard lockFile.isValid else { throw StoreError(path: path + "-lock", reason: .notAStore) }
+        do {
+            try lockFile.finishOpening()
+        } catch {
+            throw StoreError.wrap(error, path: path)
+        }
+        return fileSize
+    }
+
+    /// Maps the data file read-only with address space reserved up to `maxSize` (halved while the
+    /// system refuses that much), so that growth by any process needs no remap.
+    private static func mapData(path: String, fileSize: Int64, options: Options) throws -> MappedFile {
+        var size = max(options.maxSize, fileSize)
+        while true {
+            do {
+                return try MappedFile(path: path, mode: .readOnly, length: Int(size), options: .pastEndOfFile, system: options.system)
+            } catch {
+                if error.errno == ENOMEM && size > fileSize * 2 + (1 << 30) {
+                    size /= 2
+                    continue
+                }
+                throw StoreError.wrap(error, path: path)
+            }
+        }
+    }
+
+    deinit {
+        if options.durability != .full && !failed {
+            try? sync()
+        }
+    }
+
+    /// Writes an empty store: two meta pages for transaction 0, synced, and the folder synced.
+    private static func initialize(_ data: borrowing SystemFile, path: String) throws {
+        do {
+            try data.grow(to: Int64(2 * PageLayout.pageSize))
+            for slot in [PageNumber(0), 1] {
+                let page = Meta.empty().page(slot: slot)
+                try page.bytes.withUnsafeBytes { raw in try data.write(raw, at: Int64(slot) * Int64(PageLayout.pageSize)) }
+            }
+            try data.synchronize(.full)
+            let folder = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+            try DirectorySync.synchronize(path: folder.isEmpty ? "/" : folder)
+        } catch let error as MappedMemoryError {
+            throw StoreError.wrap(error, path: path)
+        }
+    }
+
+    /// The newest valid meta page on disk and its slot.
+    private static func readDurableMeta(_ data: borrowing SystemFile, path: String, fileSize: Int64) throws -> (Meta, UInt64) {
+        guard fileSize >= Int64(2 * PageLayout.pageSize) else { throw StoreError(path: path, reason: .notAStore) }
+        var best: (Meta, UInt64)?
+        var failures: [Meta.DecodeFailure] = []
+        for slot in [PageNumber(0), 1] {
+            var page = [UInt8](repeating: 0, count: PageLayout.pageSize)
+            do {
+                _ = try page.withUnsafeMutableBytes { raw in try data.read(into: raw, at: Int64(slot) * Int64(PageLayout.pageSize)) }
+            } catch let error as MappedMemoryError {
+                throw StoreError.wrap(error, path: path)
+            }
+            switch page.withUnsafeBytes({ Meta.decode($0, slot: slot) }) {
+            case .success(let meta):
+                if best == nil || meta.txnID > best!.0.txnID { best = (meta, slot) }
+            case .failure(let failure):
+                failures.append(failure)
+            }
+        }
+        if let best {
+            let needed = Int64(best.0.pageCount) * Int64(PageLayout.pageSize)
+            guard needed <= fileSize else { throw StoreError(path: path, reason: .truncated(expectedBytes: needed, actualBytes: fileSize)) }
+            return best
+        }
+        if failures.allSatisfy({ $0 == .badMagic }) { throw StoreError(path: path, reason: .notAStore) }
+        for failure in failures {
+            if case .badVersion(let version) = failure { throw StoreError(path: path, reason: .unsupportedVersion(version)) }
+            if case .badPageSize(let size) = failure { throw StoreError(path: path, reason: .unsupportedPageSize(size)) }
+        }
+        throw StoreError(path: path, reason: .noValidMeta)
+    }
+
+    var maxPages: UInt64 { UInt64(map.count / PageLayout.pageSize) }
+
+    func source(for meta: Meta) -> PageSource {
+        PageSource(base: UnsafeRawPointer(map.unsafeBaseAddress!), pageCount: meta.pageCount, path: path, verifyChecksums: options.verifyChecksums)
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` in a read transaction on the newest committed snapshot.
+    ///
+    /// Lock-free: registers the snapshot in a reader slot of the lock file (so its pages are not
+    /// reused), reads pages in place. Long-running readers keep old pages alive: the file grows
+    /// until they end (``stat()`` shows the oldest reader).
+    /// - Throws: `.readersFull` when all reader slots are taken; what `body` throws.
+    public func read<R>(_ body: (ReadTransaction) throws -> R) throws -> R {
+        guard let slot = lockFile.claimSlot() else { throw StoreError(path: path, reason: .readersFull(slots: LockFile.slotCount)) }
+        defer { lockFile.releaseSlot(slot) }
+        var meta: Meta
+        while true {
+            let txnID = lockFile.current
+            lockFile.setSlotTxn(slot, txnID)
+            guard lockFile.current == txnID, let copy = lockFile.metaCopy(txnID) else { continue }
+            meta = copy
+            break
+        }
+        guard meta.pageCount <= maxPages else { throw StoreError(path: path, reason: .mapFull(limit: Int64(map.count))) }
+        let transaction = ReadTransaction(store: self, meta: meta, source: source(for: meta))
+        defer { transaction.finished = true }
+        return try body(transaction)
+    }
+
+    /// Runs `body` in the write transaction and commits what it did, or nothing if it throws.
+    ///
+    /// Waits for the writer lock (other threads and processes). The commit writes the changed
+    /// pages to free or new space, syncs them, then writes and syncs the meta page
+    /// (``Durability/full``); other processes see the commit once this returns.
+    /// - Throws: what `body` throws (nothing is committed); `.mapFull`; `.system` (e.g. `ENOSPC`:
+    ///   the store keeps its last committed state); `.needsReopen` after an earlier meta write failed.
+    @discardableResult
+    public func write<R>(_ body: (WriteTransaction) throws -> R) throws -> R {
+        try writerGate.withLock {
+            do {
+                try lockFile.writerLock.lock(.exclusive, range: 1..<2)
+            } catch let error as MappedMemoryError {
+                throw StoreError.wrap(error, path: path)
+            }
+            defer { try? lockFile.writerLock.unlock(range: 1..<2) }
+            guard !failed else { throw StoreError(path: path, reason: .needsReopen) }
+            let base = lockFile.metaCopy(lockFile.current)!
+            let source = source(for: base)
+            var freeList = try base.freeListPage == 0 ? FreeList() : FreeList.decode(source, first: base.freeListPage, length: Int(base.freeListPages))
+            let oldest = min(lockFile.oldestReader() ?? base.txnID, base.txnID, lockFile.durable)
+            freeList.release(upTo: oldest)
+            let transaction = WriteTransaction(store: self, base: base, source: source, freeList: freeList, maxPages: maxPages)
+            defer { transaction.finished = true }
+            let result = try body(transaction)
+            let meta = try transaction.prepareCommit()
+            transaction.finished = true
+            try commit(meta, pages: transaction.dirty)
+            return result
+        }
+    }
+
+    /// Writes the pages of a prepared commit, makes them durable as the durability mode says, and publishes.
+    private func commit(_ meta: Meta, pages: [PageBuffer]) throws {
+        let needed = Int64(meta.pageCount) * Int64(PageLayout.pageSize)
+        do {
+            var grew = false
+            if needed > fileSize {
+                let step = max(Int64(1 << 20), fileSize / 8)
+                let target = min(max(needed, fileSize + step), Int64(map.count))
+                try data.grow(to: target)
+                fileSize = target
+                grew = true
+            }
+            for page in pages.sorted(by: { $0.number < $1.number }) {
+                try page.bytes.withUnsafeBytes { raw in
+                    try data.write(raw, at: Int64(page.number) * Int64(PageLayout.pageSize))
+                }
+            }
+            switch options.durability {
+            case .full:
+                try makeDurable(meta, grew: grew)
+            case .batched(let interval):
+                if ContinuousClock.now - lastSync >= interval { try makeDurable(meta, grew: grew) }
+            case .noSync:
+                break
+            }
+        } catch let error as MappedMemoryError {
+            throw StoreError.wrap(error, path: path)
+        }
+        lockFile.publish(meta)
+    }
+
+    /// Syncs the data, writes `meta` to the meta slot not holding the durable meta, syncs it.
+    private func makeDurable(_ meta: Meta, grew: Bool) throws {
+        try data.synchronize(grew ? .full : .data)
+        let slot = 1 - lockFile.durableSlot
+        let page = meta.page(slot: slot)
+        do {
+            try page.bytes.withUnsafeBytes { raw in try data.write(raw, at: Int64(slot) * Int64(PageLayout.pageSize)) }
+            try data.synchronize(.data)
+        } catch {
+            // The meta slot may hold anything now; only a reopen can tell what is durable.
+            failed = true
+            throw error
+        }
+        lockFile.durableSlot = slot
+        lockFile.durable = meta.txnID
+        lastSync = ContinuousClock.now
+    }
+
+    /// Makes every commit so far durable (for ``Durability/batched(interval:)`` and ``Durability/noSync``;
+    /// a no-op with ``Durability/full``). Survives power loss once it returns.
+    public func sync() throws {
+        try writerGate.withLock {
+            do {
+                try lockFile.writerLock.lock(.exclusive, range: 1..<2)
+                defer { try? lockFile.writerLock.unlock(range: 1..<2) }
+                let current = lockFile.current
+                guard lockFile.durable < current, let meta = lockFile.metaCopy(current) else { return }
+                try makeDurable(meta, grew: true)
+            } catch let error as MappedMemoryError {
+                throw StoreError.wrap(error, path: path)
+            }
+        }
+    }
+}
+
+/// A mutex for the threads of one process (the writer gate).
+final class ProcessLocalMutex: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+
+    init() {
+        mutex = .allocate(capacity: 1)
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    func withLock<R>(_ body: () throws -> R) rethrows -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
+    }
+}
+
+/// Holds a noncopyable value in a class, so that it can be shared by reference.
+final class Box<Value: ~Copyable>: @unchecked Sendable {
+    let file: Value
+    init(_ value: consuming Value) { file = value }
+}

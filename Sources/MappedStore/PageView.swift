@@ -1,0 +1,136 @@
+import MappedMemory
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where committed pages are read from: the read-only mapping of the data file, limited to
+/// the pages a snapshot says exist. Every access is checked, so a damaged file gives
+/// `.corruptPage`, never an out-of-bounds read.
+struct PageSource {
+    let base: UnsafeRawPointer
+    /// Pages the snapshot has (its meta's page count).
+    let pageCount: UInt64
+    let path: String
+    let verifyChecksums: Bool
+
+    func corrupt(_ page: PageNumber, _ problem: String) -> StoreError {
+        StoreError(path: path, reason: .corruptPage(page: page, problem: problem))
+    }
+
+    /// A branch or leaf page, validated.
+    func page(_ number: PageNumber) throws(StoreError) -> PageView {
+        guard number >= 2, number < pageCount else { throw corrupt(number, "link to page \(number) outside the \(pageCount) pages of the store") }
+        let pointer = base + Int(number) * PageLayout.pageSize
+        let kind = pointer.load(fromByteOffset: PageLayout.kindOffset, as: UInt8.self)
+        guard kind == PageKind.leaf.rawValue || kind == PageKind.branch.rawValue else {
+            throw corrupt(number, "expected a branch or leaf page, found kind \(kind)")
+        }
+        guard pointer.le64(PageLayout.numberOffset) == number else { throw corrupt(number, "the page says it is page \(pointer.le64(PageLayout.numberOffset))") }
+        let count = Int(pointer.le16(PageLayout.countOffset))
+        guard PageLayout.headerSize + count * PageLayout.slotSize <= PageLayout.pageSize else { throw corrupt(number, "entry count \(count) does not fit") }
+        if verifyChecksums {
+            guard checksumMatches(UnsafeRawBufferPointer(start: pointer, count: PageLayout.pageSize)) else { throw corrupt(number, "checksum mismatch") }
+        }
+        return PageView(base: pointer, number: number, isLeaf: kind == PageKind.leaf.rawValue, count: count)
+    }
+
+    /// The bytes of the overflow run at `number` holding a value of `length` bytes, validated.
+    func overflow(_ number: PageNumber, length: Int) throws(StoreError) -> UnsafeRawBufferPointer {
+        guard number >= 2, number < pageCount else { throw corrupt(number, "overflow link outside the store") }
+        let pointer = base + Int(number) * PageLayout.pageSize
+        guard pointer.load(fromByteOffset: PageLayout.kindOffset, as: UInt8.self) == PageKind.overflow.rawValue else { throw corrupt(number, "expected an overflow page") }
+        guard pointer.le64(PageLayout.numberOffset) == number else { throw corrupt(number, "the page says it is page \(pointer.le64(PageLayout.numberOffset))") }
+        let run = UInt64(pointer.le32(PageLayout.runOffset))
+        guard run >= 1, number + run <= pageCount, Int(run) * PageLayout.pageSize - PageLayout.headerSize >= length else {
+            throw corrupt(number, "overflow run of \(run) pages cannot hold \(length) bytes")
+        }
+        if verifyChecksums {
+            guard checksumMatches(UnsafeRawBufferPointer(start: pointer, count: Int(run) * PageLayout.pageSize)) else { throw corrupt(number, "checksum mismatch") }
+        }
+        return UnsafeRawBufferPointer(start: pointer + PageLayout.headerSize, count: length)
+    }
+
+    /// The length in pages of the overflow run at `number`.
+    func overflowRunLength(_ number: PageNumber) throws(StoreError) -> Int {
+        guard number >= 2, number < pageCount else { throw corrupt(number, "overflow link outside the store") }
+        let pointer = base + Int(number) * PageLayout.pageSize
+        let run = UInt64(pointer.le32(PageLayout.runOffset))
+        guard run >= 1, number + run <= pageCount else { throw corrupt(number, "overflow run length \(run)") }
+        return Int(run)
+    }
+}
+
+/// A value as stored in a leaf.
+enum StoredValue {
+    case inline(UnsafeRawBufferPointer)
+    case overflow(page: PageNumber, length: Int)
+}
+
+/// A committed branch or leaf page, read in place.
+struct PageView {
+    let base: UnsafeRawPointer
+    let number: PageNumber
+    let isLeaf: Bool
+    let count: Int
+
+    private func corrupt(_ problem: String) -> StoreError {
+        StoreError(path: "", reason: .corruptPage(page: number, problem: problem))
+    }
+
+    @inline(__always)
+    private func entryOffset(_ index: Int, header: Int) throws(StoreError) -> Int {
+        let offset = Int(base.le16(PageLayout.headerSize + index * PageLayout.slotSize))
+        guard offset >= PageLayout.headerSize + count * PageLayout.slotSize, offset + header <= PageLayout.pageSize else {
+            throw corrupt("entry \(index) at offset \(offset) is outside the page")
+        }
+        return offset
+    }
+
+    func key(at index: Int) throws(StoreError) -> UnsafeRawBufferPointer {
+        let header = isLeaf ? PageLayout.leafEntryHeader : PageLayout.branchEntryHeader
+        let offset = try entryOffset(index, header: header)
+        let length = Int(base.le16(offset))
+        guard offset + header + length <= PageLayout.pageSize else { throw corrupt("key of entry \(index) runs past the page") }
+        return UnsafeRawBufferPointer(start: base + offset + header, count: length)
+    }
+
+    func child(at index: Int) throws(StoreError) -> PageNumber {
+        let offset = try entryOffset(index, header: PageLayout.branchEntryHeader)
+        return base.le64(offset + 8)
+    }
+
+    func value(at index: Int) throws(StoreError) -> StoredValue {
+        let offset = try entryOffset(index, header: PageLayout.leafEntryHeader)
+        let keyLength = Int(base.le16(offset))
+        let flags = base.le16(offset + 2)
+        let valueLength = Int(base.le32(offset + 4))
+        let start = offset + PageLayout.leafEntryHeader + keyLength
+        if flags & PageLayout.overflowFlag != 0 {
+            guard start + 8 <= PageLayout.pageSize else { throw corrupt("overflow link of entry \(index) runs past the page") }
+            return .overflow(page: base.le64(start), length: valueLength)
+        }
+        guard start + valueLength <= PageLayout.pageSize else { throw corrupt("value of entry \(index) runs past the page") }
+        return .inline(UnsafeRawBufferPointer(start: base + start, count: valueLength))
+    }
+}
+
+/// Byte-wise key order (memcmp, then length).
+@inline(__always)
+func compareKeys(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+    let common = min(a.count, b.count)
+    if common > 0 {
+        let result = memcmp(a.baseAddress!, b.baseAddress!, common)
+        if result != 0 { return Int(result) }
+    }
+    return a.count - b.count
+}
+
+func compareKeys(_ a: [UInt8], _ b: UnsafeRawBufferPointer) -> Int {
+    a.withUnsafeBytes { compareKeys($0, b) }
+}
+
+func compareKeys(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    a.withUnsafeBytes { x in b.withUnsafeBytes { y in compareKeys(x, y) } }
+}

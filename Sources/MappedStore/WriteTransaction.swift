@@ -1,0 +1,479 @@
+import MappedMemory
+
+/// The one write transaction of the store (across all processes): reads see its own changes;
+/// nothing is visible to others until it commits, and a commit is all or nothing.
+///
+/// Changes are copy-on-write: touched pages are decoded into nodes, changed in memory and
+/// written to new pages at commit; no page a reader can see is ever overwritten.
+public final class WriteTransaction: ReadTransaction {
+    /// A tree being changed: its info and its root (a page, or a node when touched).
+    struct TreeState {
+        var info: TreeInfo
+        var root: Node.Child?
+        var changed = false
+    }
+
+    var main: TreeState
+    var catalog: TreeState
+    /// Named trees loaded (or created) by this transaction.
+    var named: [String: TreeState] = [:]
+    var dropped: Set<String> = []
+    var freeList: FreeList
+    /// Pages this transaction replaced or deleted: reusable once no snapshot needs them.
+    var freed: [PageNumber] = []
+    var pageCount: UInt64
+    var dirty: [PageBuffer] = []
+    let maxPages: UInt64
+
+    init(store: MappedStore, base: Meta, source: PageSource, freeList: FreeList, maxPages: UInt64) {
+        var next = base
+        next.txnID += 1
+        main = TreeState(info: base.main, root: base.main.root == 0 ? nil : .page(base.main.root))
+        catalog = TreeState(info: base.catalog, root: base.catalog.root == 0 ? nil : .page(base.catalog.root))
+        self.freeList = freeList
+        self.pageCount = base.pageCount
+        self.maxPages = maxPages
+        super.init(store: store, meta: next, source: source)
+    }
+
+    // MARK: Trees
+
+    /// The state of tree `name` (nil: main), loading it from the catalog on first use.
+    func state(_ name: String?) throws -> TreeState? {
+        guard let name else { return main }
+        if let state = named[name] { return state }
+        if dropped.contains(name) { return nil }
+        guard let root = try rootRef(of: catalog) else { return nil }
+        guard let info = try lookup(Array(name.utf8), from: root, { TreeInfo.decode($0.baseAddress!) }) else { return nil }
+        let state = TreeState(info: info, root: info.root == 0 ? nil : .page(info.root))
+        named[name] = state
+        return state
+    }
+
+    func rootRef(of state: TreeState) throws -> NodeRef? {
+        switch state.root {
+        case nil: return nil
+        case .page(let number): return .page(try source.page(number))
+        case .node(let node): return .node(node)
+        }
+    }
+
+    override func root(of name: String?) throws -> NodeRef? {
+        guard let state = try state(name) else { throw StoreError(path: path, reason: .treeNotFound(name ?? "")) }
+        return try rootRef(of: state)
+    }
+
+    override func currentInfo(_ name: String?) throws -> TreeInfo? {
+        try state(name)?.info
+    }
+
+    override public func treeNames() throws -> [String] {
+        try checkActive()
+        var names = Set(try withPath { () throws -> [String] in
+            var names: [String] = []
+            guard let root = try rootRef(of: catalog) else { return names }
+            var cursor = Cursor(source: source, root: root)
+            var more = try cursor.first()
+            while more {
+                names.append(String(decoding: try cursor.key(), as: UTF8.self))
+                more = try cursor.next()
+            }
+            return names
+        })
+        names.formUnion(named.keys)
+        names.subtract(dropped)
+        return names.sorted()
+    }
+
+    /// Creates the named tree if it does not exist; returns whether it was created.
+    /// - Throws: `.invalidTreeName` for an empty name or one longer than ``MappedStore/maxKeySize`` bytes.
+    @discardableResult
+    public func createTree(_ name: String) throws -> Bool {
+        try checkActive()
+        guard !name.isEmpty, name.utf8.count <= MappedStore.maxKeySize else { throw StoreError(path: path, reason: .invalidTreeName(name)) }
+        if try withPath({ try state(name) }) != nil { return false }
+        dropped.remove(name)
+        named[name] = TreeState(info: TreeInfo(), root: nil, changed: true)
+        return true
+    }
+
+    /// Deletes the named tree and all its entries; returns whether it existed. Its pages are freed.
+    @discardableResult
+    public func dropTree(_ name: String) throws -> Bool {
+        try checkActive()
+        return try withPath {
+            guard let state = try state(name) else { return false }
+            currentTree = .named(name)
+            try freeAll(state.root)
+            named[name] = nil
+            dropped.insert(name)
+            return true
+        }
+    }
+
+    private func freeAll(_ child: Node.Child?) throws {
+        switch child {
+        case nil: return
+        case .node(let node):
+            if node.isLeaf {
+                for value in node.values { try freeValue(value) }
+            } else {
+                for child in node.children { try freeAll(child) }
+            }
+        case .page(let number):
+            let page = try source.page(number)
+            free(number, isLeaf: page.isLeaf)
+            for index in 0..<page.count {
+                if page.isLeaf {
+                    if case .overflow(let first, _) = try page.value(at: index) { try freeRun(first) }
+                } else {
+                    try freeAll(.page(try page.child(at: index)))
+                }
+            }
+        }
+    }
+
+    private func freeRun(_ first: PageNumber) throws {
+        let length = try source.overflowRunLength(first)
+        for offset in 0..<UInt64(length) { freed.append(first + offset) }
+        freedCounts[currentTree, default: FreedCounts()].overflow += UInt64(length)
+    }
+
+    private func free(_ number: PageNumber, isLeaf: Bool) {
+        freed.append(number)
+        if isLeaf { freedCounts[currentTree, default: FreedCounts()].leaf += 1 } else { freedCounts[currentTree, default: FreedCounts()].branch += 1 }
+    }
+
+    private func freeValue(_ value: Node.Value) throws {
+        if case .overflow(let first, _) = value { try freeRun(first) }
+    }
+
+    // MARK: Changing entries
+
+    func check(key: [UInt8], value: Int?) throws(StoreError) {
+        try checkActive()
+        guard !key.isEmpty, key.count <= MappedStore.maxKeySize else {
+            throw StoreError(path: path, reason: .keyTooLarge(size: key.count, limit: MappedStore.maxKeySize))
+        }
+        if let value, value > MappedStore.maxValueSize {
+            throw StoreError(path: path, reason: .valueTooLarge(size: value, limit: MappedStore.maxValueSize))
+        }
+    }
+
+    /// Turns `child` into a node (decoding its page and freeing it: it will be rewritten).
+    private func materialize(_ child: Node.Child) throws -> Node {
+        switch child {
+        case .node(let node): return node
+        case .page(let number):
+            let page = try source.page(number)
+            let node = try Node(page)
+            free(number, isLeaf: page.isLeaf)
+            return node
+        }
+    }
+
+    /// The leaf that holds (or would hold) `key` in `state`, every node on the way made writable.
+    private func writableLeaf(for key: [UInt8], in state: inout TreeState) throws -> Node {
+        guard let root = state.root else {
+            let leaf = Node(isLeaf: true)
+            state.root = .node(leaf)
+            state.info.depth = 1
+            return leaf
+        }
+        var node = try materialize(root)
+        state.root = .node(node)
+        while !node.isLeaf {
+            guard node.count > 0 else { throw source.corrupt(0, "a branch without children") }
+            let index = node.childIndex(for: key)
+            let child = try materialize(node.children[index])
+            node.children[index] = .node(child)
+            node = child
+        }
+        return node
+    }
+
+    private func update(_ name: String?, _ body: (inout TreeState) throws -> Void) throws {
+        guard var state = try state(name) else { throw StoreError(path: path, reason: .treeNotFound(name ?? "")) }
+        currentTree = name.map { .named($0) } ?? .main
+        try body(&state)
+        state.changed = true
+        if let name { named[name] = state } else { main = state }
+    }
+
+    /// Stores `value` for `key` in tree `name` (the main tree when nil), replacing any value.
+    ///
+    /// Keys are 1 to ``MappedStore/maxKeySize`` bytes, ordered byte-wise; values up to
+    /// ``MappedStore/maxValueSize`` bytes (large ones go to overflow pages).
+    /// - Throws: `.keyTooLarge`, `.valueTooLarge`, `.treeNotFound`, `.transactionFinished`.
+    public func put(_ key: [UInt8], _ value: [UInt8], in name: String? = nil) throws {
+        try check(key: key, value: value.count)
+        try withPath {
+            try update(name) { state in
+                let leaf = try writableLeaf(for: key, in: &state)
+                let (index, found) = leaf.search(key)
+                if found {
+                    try freeValue(leaf.values[index])
+                    leaf.values[index] = .bytes(value)
+                } else {
+                    if index < leaf.count { leaf.appendOnly = false }
+                    leaf.keys.insert(key, at: index)
+                    leaf.values.insert(.bytes(value), at: index)
+                    state.info.entries += 1
+                }
+            }
+        }
+    }
+
+    /// Stores `value` for `key`, which must be greater than every key in the tree: the sorted
+    /// bulk-load path, which fills pages completely.
+    /// - Throws: `.invalidArgument` when `key` is not the greatest.
+    public func append(_ key: [UInt8], _ value: [UInt8], in name: String? = nil) throws {
+        try check(key: key, value: value.count)
+        var cursor = try self.cursor(in: name)
+        if try cursor.last(), compareKeys(key, try cursor.key()) <= 0 {
+            throw StoreError(path: path, reason: .invalidArgument("append needs keys in ascending order; use put for others."))
+        }
+        try put(key, value, in: name)
+    }
+
+    /// Removes `key` from tree `name`; returns whether it was there.
+    @discardableResult
+    public func delete(_ key: [UInt8], in name: String? = nil) throws -> Bool {
+        try check(key: key, value: nil)
+        guard try contains(key, in: name) else { return false }
+        try withPath {
+            try update(name) { state in
+                let leaf = try writableLeaf(for: key, in: &state)
+                let (index, found) = leaf.search(key)
+                guard found else { return }
+                try freeValue(leaf.values[index])
+                leaf.keys.remove(at: index)
+                leaf.values.remove(at: index)
+                leaf.appendOnly = false
+                state.info.entries -= 1
+            }
+        }
+        return true
+    }
+
+    // MARK: Commit
+
+    /// Allocates a run of `count` pages: reused when the free list has one, else at the end.
+    func allocate(_ count: Int) throws -> PageNumber {
+        if let first = freeList.takeRun(count) { return first }
+        let first = pageCount
+        guard first + UInt64(count) <= maxPages else {
+            throw StoreError(path: path, reason: .mapFull(limit: Int64(maxPages) * Int64(PageLayout.pageSize)))
+        }
+        pageCount += UInt64(count)
+        return first
+    }
+
+    /// Merges underfilled and empty nodes into their neighbours, bottom-up, and removes empty ones.
+    private func rebalance(_ node: Node) throws {
+        guard !node.isLeaf else { return }
+        for child in node.children { if case .node(let child) = child { try rebalance(child) } }
+        var index = 0
+        while index < node.children.count {
+            guard case .node(let child) = node.children[index] else { index += 1; continue }
+            if child.count == 0 {
+                node.children.remove(at: index)
+                node.keys.remove(at: index)
+                continue
+            }
+            if child.isUnderfilled && node.children.count > 1 {
+                let left = index > 0 ? index - 1 : index
+                let leftNode = try materialize(node.children[left])
+                let rightNode = try materialize(node.children[left + 1])
+                if leftNode.byteSize + rightNode.byteSize <= PageLayout.pageSize - PageLayout.headerSize {
+                    leftNode.keys += rightNode.keys
+                    leftNode.values += rightNode.values
+                    leftNode.children += rightNode.children
+                    leftNode.appendOnly = false
+                    node.children[left] = .node(leftNode)
+                    node.children.remove(at: left + 1)
+                    node.keys.remove(at: left + 1)
+                    index = left + 1
+                    continue
+                }
+                node.children[left] = .node(leftNode)
+                node.children[left + 1] = .node(rightNode)
+            }
+            index += 1
+        }
+    }
+
+    /// Writes `node` (and first its changed children) to new pages; returns the pages made, each
+    /// with its first key, in order (none for an empty node).
+    private func spill(_ node: Node, counts: inout TreeInfo) throws -> [(key: [UInt8], page: PageNumber)] {
+        if node.isLeaf {
+            for index in 0..<node.count {
+                guard case .bytes(let bytes) = node.values[index],
+                      !Node.isInline(keyLength: node.keys[index].count, valueLength: bytes.count, value: node.values[index]) else { continue }
+                let run = (PageLayout.headerSize + bytes.count + PageLayout.pageSize - 1) / PageLayout.pageSize
+                let first = try allocate(run)
+                var buffer = PageBuffer(number: first, kind: .overflow, runLength: run, txnID: meta.txnID)
+                buffer.bytes.withUnsafeMutableBytes { raw in
+                    bytes.withUnsafeBytes { raw.baseAddress!.advanced(by: PageLayout.headerSize).copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+                }
+                buffer.seal()
+                dirty.append(buffer)
+                counts.overflowPages += UInt64(run)
+                node.values[index] = .overflow(page: first, length: bytes.count)
+            }
+        } else {
+            var keys: [[UInt8]] = []
+            var children: [Node.Child] = []
+            for (index, child) in node.children.enumerated() {
+                switch child {
+                case .page:
+                    keys.append(node.keys[index])
+                    children.append(child)
+                case .node(let childNode):
+                    for piece in try spill(childNode, counts: &counts) {
+                        keys.append(piece.key)
+                        children.append(.page(piece.page))
+                    }
+                }
+            }
+            // The first separator is a lower bound of its subtree: keep the smaller one.
+            if let first = keys.first, let old = node.keys.first, compareKeys(old, first) < 0 { keys[0] = old }
+            node.keys = keys
+            node.children = children
+        }
+        node.checkInvariants()
+        guard node.count > 0 else { return [] }
+        var pieces: [(key: [UInt8], page: PageNumber)] = []
+        for range in node.pageRanges() {
+            let number = try allocate(1)
+            var buffer = PageBuffer(number: number, kind: node.isLeaf ? .leaf : .branch, txnID: meta.txnID)
+            node.encode(range, into: &buffer)
+            buffer.seal()
+            dirty.append(buffer)
+            pieces.append((node.keys[range.lowerBound], number))
+            if node.isLeaf { counts.leafPages += 1 } else { counts.branchPages += 1 }
+        }
+        return pieces
+    }
+
+    /// Writes a changed tree; returns its new info.
+    private func spillTree(_ state: TreeState) throws -> TreeInfo {
+        var info = state.info
+        guard case .node(var root) = state.root else { return info }
+        try rebalance(root)
+        // A root branch with one child is replaced by the child.
+        while !root.isLeaf && root.count == 1 {
+            info.depth -= 1
+            root = try materialize(root.children[0])
+        }
+        if root.count == 0 {
+            info.root = 0
+            info.depth = 0
+            return info
+        }
+        var pieces = try spill(root, counts: &info)
+        while pieces.count > 1 {
+            let parent = Node(isLeaf: false, keys: pieces.map(\.key), children: pieces.map { .page($0.page) })
+            info.depth += 1
+            pieces = try spill(parent, counts: &info)
+        }
+        info.root = pieces[0].page
+        return info
+    }
+
+    /// Builds the new state: writes every changed tree, the catalog and the free list to new
+    /// pages (in `dirty`) and returns the meta that points at them.
+    func prepareCommit() throws -> Meta {
+        try checkActive()
+        return try withPath {
+            for name in named.keys.sorted() where named[name]!.changed {
+                currentTree = .named(name)
+                var info = try spillTree(named[name]!)
+                subtractFreed(.named(name), from: &info)
+                named[name]!.info = info
+                currentTree = .catalog
+                try putCatalog(name, info)
+            }
+            currentTree = .catalog
+            for name in dropped { _ = try deleteCatalog(name) }
+            if catalog.changed {
+                catalog.info = try spillTree(catalog)
+                subtractFreed(.catalog, from: &catalog.info)
+            }
+            currentTree = .main
+            if main.changed {
+                main.info = try spillTree(main)
+                subtractFreed(.main, from: &main.info)
+            }
+            // The old free-list run is replaced by the one written now.
+            if meta.freeListPage != 0 {
+                for offset in 0..<UInt64(meta.freeListPages) { freed.append(meta.freeListPage + offset) }
+            }
+            if !freed.isEmpty { freeList.pending[meta.txnID, default: []] += freed }
+            freeList.trimTail(pageCount: &pageCount)
+            var freeListPage: PageNumber = 0
+            var freeListPages = 0
+            let needed = freeList.runLength
+            if needed > 0 {
+                freeListPage = try allocate(needed)
+                freeListPages = needed
+                var buffer = PageBuffer(number: freeListPage, kind: .freeList, runLength: needed, txnID: meta.txnID)
+                freeList.encode(into: &buffer)
+                buffer.seal()
+                dirty.append(buffer)
+            }
+            return Meta(txnID: meta.txnID, pageCount: pageCount, freeListPage: freeListPage, freeListPages: UInt32(freeListPages), main: main.info, catalog: catalog.info)
+        }
+    }
+
+    enum TreeID: Hashable { case main, catalog, named(String) }
+
+    /// Pages freed per tree and kind, subtracted from the trees' counts at commit.
+    struct FreedCounts { var branch: UInt64 = 0; var leaf: UInt64 = 0; var overflow: UInt64 = 0 }
+    var freedCounts: [TreeID: FreedCounts] = [:]
+    /// The tree whose pages are being freed now.
+    var currentTree: TreeID = .main
+
+    private func subtractFreed(_ tree: TreeID, from info: inout TreeInfo) {
+        if let counts = freedCounts[tree] {
+            info.branchPages &-= counts.branch
+            info.leafPages &-= counts.leaf
+            info.overflowPages &-= counts.overflow
+            freedCounts[tree] = nil
+        }
+        if info.root == 0 { info = TreeInfo() }
+    }
+
+    private func putCatalog(_ name: String, _ info: TreeInfo) throws {
+        var state = catalog
+        let key = Array(name.utf8)
+        let leaf = try writableLeaf(for: key, in: &state)
+        let (index, found) = leaf.search(key)
+        if found {
+            leaf.values[index] = .bytes(info.encoded)
+        } else {
+            if index < leaf.count { leaf.appendOnly = false }
+            leaf.keys.insert(key, at: index)
+            leaf.values.insert(.bytes(info.encoded), at: index)
+            state.info.entries += 1
+        }
+        state.changed = true
+        catalog = state
+    }
+
+    private func deleteCatalog(_ name: String) throws -> Bool {
+        var state = catalog
+        let key = Array(name.utf8)
+        guard let root = try rootRef(of: state), try lookup(key, from: root, { _ in true }) != nil else { return false }
+        let leaf = try writableLeaf(for: key, in: &state)
+        let (index, found) = leaf.search(key)
+        guard found else { return false }
+        leaf.keys.remove(at: index)
+        leaf.values.remove(at: index)
+        leaf.appendOnly = false
+        state.info.entries -= 1
+        state.changed = true
+        catalog = state
+        return true
+    }
+}

@@ -1,0 +1,225 @@
+import Foundation
+import MappedMemory
+import Testing
+@testable import MappedStore
+
+@Suite("MappedStore basics")
+struct StoreTests {
+    let folder: StoreFolder
+    init() throws { folder = try StoreFolder() }
+
+    @Test func putGetDeleteAndReadYourOwnWrites() throws {
+        let store = try MappedStore(path: folder.file("db"))
+        try store.write { tx throws in
+            try tx.put(bytes("alpha"), bytes("1"))
+            try tx.put(bytes("beta"), bytes("2"))
+            #expect(try tx.get(bytes("alpha")) == bytes("1"))
+            try tx.put(bytes("alpha"), bytes("one"))
+            #expect(try tx.get(bytes("alpha")) == bytes("one"))
+        }
+        try store.read { tx throws in
+            #expect(try tx.get(bytes("alpha")) == bytes("one"))
+            #expect(try tx.get(bytes("beta")) == bytes("2"))
+            #expect(try tx.get(bytes("gamma")) == nil)
+            #expect(try tx.info().entries == 2)
+        }
+        let deleted = try store.write { tx throws in try tx.delete(bytes("alpha")) }
+        #expect(deleted)
+        let again = try store.write { tx throws in try tx.delete(bytes("alpha")) }
+        #expect(!again)
+        try store.read { tx throws in
+            #expect(try tx.get(bytes("alpha")) == nil)
+            #expect(try tx.info().entries == 1)
+        }
+    }
+
+    @Test func aThrowingWriteCommitsNothing() throws {
+        let store = try MappedStore(path: folder.file("db"))
+        struct Stop: Error {}
+        #expect(throws: Stop.self) {
+            try store.write { tx throws in
+                try tx.put(bytes("k"), bytes("v"))
+                throw Stop()
+            }
+        }
+        try store.read { tx throws in #expect(try tx.get(bytes("k")) == nil) }
+    }
+
+    @Test func manyKeysSplitPagesAndSurviveReopen() throws {
+        let path = folder.file("db")
+        do {
+            let store = try MappedStore(path: path)
+            try store.write { tx throws in
+                for i in stride(from: 0, to: 20_000, by: 2) { try tx.put(key(i), value(i)) }
+            }
+            try store.write { tx throws in
+                for i in stride(from: 1, to: 20_000, by: 2) { try tx.put(key(i), value(i)) }
+            }
+            try store.read { tx throws in
+                let info = try tx.info()
+                #expect(info.entries == 20_000)
+                #expect(info.depth >= 2)
+            }
+        }
+        let store = try MappedStore(path: path)
+        try store.read { tx throws in
+            for i in [0, 1, 2, 999, 10_001, 19_999] { #expect(try tx.get(key(i)) == value(i)) }
+            let all = try tx.all()
+            #expect(all.count == 20_000)
+            #expect(all.map(\.0) == (0..<20_000).map(key))
+        }
+    }
+
+    @Test func largeValuesLiveInOverflowPagesAndAreReadInPlace() throws {
+        let store = try MappedStore(path: folder.file("db"))
+        let big = value(7, length: 100_000)
+        let medium = value(8, length: 3_000)
+        try store.write { tx throws in
+            try tx.put(bytes("big"), big)
+            try tx.put(bytes("medium"), medium)
+            try tx.put(bytes("small"), bytes("s"))
+        }
+        try store.read { tx throws in
+            #expect(try tx.get(bytes("big")) == big)
+            #expect(try tx.withValue(for: bytes("big")) { $0.count } == 100_000)
+            #expect(try tx.get(bytes("medium")) == medium)
+            #expect(try tx.info().overflowPages >= 25)
+        }
+        let replaced = value(9, length: 50_000)
+        try store.write { tx throws in try tx.put(bytes("big"), replaced) }
+        try store.read { tx throws in #expect(try tx.get(bytes("big")) == replaced) }
+        try store.write { tx throws in _ = try tx.delete(bytes("big")) }
+        try store.read { tx throws in #expect(try tx.info().overflowPages == 1) }
+    }
+
+    @Test func keysUpTo1KiBAndClearErrorsBeyond() throws {
+        let store = try MappedStore(path: folder.file("db"))
+        try store.write { tx throws in
+            for i in 0..<50 {
+                var long = key(i)
+                long += [UInt8](repeating: UInt8(i), count: MappedStore.maxKeySize - long.count)
+                try tx.put(long, value(i, length: 900))
+            }
+        }
+        try store.read { tx throws in #expect(try tx.all().count == 50) }
+        #expect(throws: StoreError.self) {
+            try store.write { tx throws in try tx.put([UInt8](repeating: 1, count: MappedStore.maxKeySize + 1), bytes("v")) }
+        }
+        #expect(throws: StoreError.self) {
+            try store.write { tx throws in try tx.put([], bytes("v")) }
+        }
+    }
+
+    @Test func namedTreesAreIndependentAndCanBeDropped() throws {
+        let store = try MappedStore(path: folder.file("db"))
+        try store.write { tx throws in
+            #expect(try tx.createTree("users"))
+            #expect(try !tx.createTree("users"))
+            try tx.createTree("docs")
+            try tx.put(bytes("a"), bytes("user a"), in: "users")
+            try tx.put(bytes("a"), bytes("doc a"), in: "docs")
+            try tx.put(bytes("a"), bytes("main a"))
+        }
+        try store.read { tx throws in
+            #expect(try tx.treeNames() == ["docs", "users"])
+            #expect(try tx.get(bytes("a"), in: "users") == bytes("user a"))
+            #expect(try tx.get(bytes("a"), in: "docs") == bytes("doc a"))
+            #expect(try tx.get(bytes("a")) == bytes("main a"))
+            #expect(throws: StoreError(path: store.path, reason: .treeNotFound("nope"))) { _ = try tx.get(bytes("a"), in: "nope") }
+        }
+        try store.write { tx throws in
+            for i in 0..<2000 { try tx.put(key(i), value(i), in: "docs") }
+        }
+        try store.write { tx throws in #expect(try tx.dropTree("docs")) }
+        try store.read { tx throws in
+            #expect(try tx.treeNames() == ["users"])
+            #expect(throws: StoreError.self) { _ = try tx.get(bytes("a"), in: "docs") }
+        }
+    }
+
+    @Test func cursorsSeekAndWalkBothWays() throws {
+        let store = try MappedStore(path: folder.file("db"))
+        try store.write { tx throws in for i in stride(from: 0, to: 3000, by: 3) { try tx.put(key(i), value(i)) } }
+        try store.read { tx throws in
+            var cursor = try tx.cursor()
+            #expect(try cursor.first())
+            #expect(try cursor.key() == key(0))
+            #expect(try cursor.seek(key(301)))
+            #expect(try cursor.key() == key(303))
+            #expect(try cursor.value() == value(303))
+            #expect(try cursor.previous())
+            #expect(try cursor.key() == key(300))
+            #expect(try cursor.last())
+            #expect(try cursor.key() == key(2997))
+            #expect(try !cursor.next())
+            #expect(try !cursor.seek(key(2998)))
+            var count = 0
+            var more = try cursor.last()
+            while more { count += 1; more = try cursor.previous() }
+            #expect(count == 1000)
+        }
+    }
+
+    @Test func rangeAndPrefixScansInBothDirections() throws {
+        let store = try MappedStore(path: folder.file("db"))
+        try store.write { tx throws in
+            for word in ["apple", "apricot", "banana", "blueberry", "cherry", "apex"] { try tx.put(bytes(word), bytes(word.uppercased())) }
+        }
+        try store.read { tx throws in
+            func keys(_ body: (inout [String]) throws -> Void) rethrows -> [String] { var out: [String] = []; try body(&out); return out }
+            let prefixed = try keys { out in try tx.scan(prefix: bytes("ap")) { key, _ in out.append(String(decoding: key, as: UTF8.self)); return true } }
+            #expect(prefixed == ["apex", "apple", "apricot"])
+            let reversed = try keys { out in try tx.scan(prefix: bytes("ap"), reverse: true) { key, _ in out.append(String(decoding: key, as: UTF8.self)); return true } }
+            #expect(reversed == ["apricot", "apple", "apex"])
+            let range = try keys { out in try tx.scan(from: bytes("b"), to: bytes("c")) { key, _ in out.append(String(decoding: key, as: UTF8.self)); return true } }
+            #expect(range == ["banana", "blueberry"])
+            let rangeReversed = try keys { out in try tx.scan(from: bytes("apple"), to: bytes("cherry"), reverse: true) { key, _ in out.append(String(decoding: key, as: UTF8.self)); return true } }
+            #expect(rangeReversed == ["blueberry", "banana", "apricot", "apple"])
+            let stopped = try keys { out in try tx.scan { key, _ in out.append(String(decoding: key, as: UTF8.self)); return out.count < 2 } }
+            #expect(stopped == ["apex", "apple"])
+        }
+    }
+
+    @Test func appendBulkLoadsSortedKeysIntoFullPages() throws {
+        let store = try MappedStore(path: folder.file("db"))
+        try store.write { tx throws in for i in 0..<10_000 { try tx.append(key(i), value(i)) } }
+        try store.read { tx throws in
+            let info = try tx.info()
+            #expect(info.entries == 10_000)
+            // ~42 bytes an entry: about 96 entries a page when pages are full.
+            #expect(info.leafPages <= 110)
+        }
+        #expect(throws: StoreError.self) { try store.write { tx throws in try tx.append(key(5), value(5)) } }
+    }
+
+    @Test func deletingEverythingEmptiesTheTreeAndFreesItsPages() throws {
+        let store = try MappedStore(path: folder.file("db"))
+        try store.write { tx throws in for i in 0..<5000 { try tx.put(key(i), value(i)) } }
+        try store.write { tx throws in for i in 0..<5000 where i % 7 != 0 { try tx.delete(key(i)) } }
+        try store.read { tx throws in
+            let all = try tx.all()
+            #expect(all.map(\.0) == stride(from: 0, to: 5000, by: 7).map(key))
+        }
+        try store.write { tx throws in for i in stride(from: 0, to: 5000, by: 7) { try tx.delete(key(i)) } }
+        try store.read { tx throws in
+            let info = try tx.info()
+            #expect(info.entries == 0 && info.depth == 0 && info.leafPages == 0 && info.branchPages == 0)
+            #expect(try tx.all().isEmpty)
+        }
+    }
+
+    @Test func freedPagesAreReusedSoTheFileStopsGrowing() throws {
+        let path = folder.file("db")
+        let store = try MappedStore(path: path)
+        try store.write { tx throws in for i in 0..<2000 { try tx.put(key(i), value(i)) } }
+        for round in 0..<50 {
+            try store.write { tx throws in for i in stride(from: round, to: 2000, by: 50) { try tx.put(key(i), value(i, version: round)) } }
+        }
+        let sizeAfterWarmup = try store.read { tx throws in tx.meta.pageCount }
+        for round in 50..<150 {
+            try store.write { tx throws in for i in stride(from: round % 50, to: 2000, by: 50) { try tx.put(key(i), value(i, version: round)) } }
+        }
+        let sizeAfter = try store.read { tx throws in tx.meta.pageCount }
+        #expect(sizeAfter <= sizeAfterWarmup + 8, "pages in use grew from \(sizeAfterWarmup) to \(sizeAfter)")
+    }
+}
