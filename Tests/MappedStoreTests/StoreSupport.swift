@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import MappedMemory
 @testable import MappedStore
 #if canImport(Glibc)
@@ -43,5 +44,13 @@ extension ReadTransaction {
             return true
         }
         return entries
+    }
+}
+
+/// Asserts that `check` finds nothing wrong, showing what it found otherwise.
+func expectIntact(_ store: MappedStore, _ comment: String = "") throws {
+    let report = try store.check()
+    if !report.isIntact {
+        Issue.record("check found \(report.problems.count) problems \(comment): \(report.problems.prefix(5))")
     }
 }

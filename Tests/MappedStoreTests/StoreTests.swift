@@ -68,6 +68,7 @@ struct StoreTests {
             #expect(all.count == 20_000)
             #expect(all.map(\.0) == (0..<20_000).map(key))
         }
+        try expectIntact(store)
     }
 
     @Test func largeValuesLiveInOverflowPagesAndAreReadInPlace() throws {
@@ -90,6 +91,7 @@ struct StoreTests {
         try store.read { tx throws in #expect(try tx.get(bytes("big")) == replaced) }
         try store.write { tx throws in _ = try tx.delete(bytes("big")) }
         try store.read { tx throws in #expect(try tx.info().overflowPages == 1) }
+        try expectIntact(store)
     }
 
     @Test func keysUpTo1KiBAndClearErrorsBeyond() throws {
@@ -135,6 +137,7 @@ struct StoreTests {
             #expect(try tx.treeNames() == ["users"])
             #expect(throws: StoreError.self) { _ = try tx.get(bytes("a"), in: "docs") }
         }
+        try expectIntact(store)
     }
 
     @Test func cursorsSeekAndWalkBothWays() throws {
@@ -206,6 +209,7 @@ struct StoreTests {
             #expect(info.entries == 0 && info.depth == 0 && info.leafPages == 0 && info.branchPages == 0)
             #expect(try tx.all().isEmpty)
         }
+        try expectIntact(store)
     }
 
     @Test func freedPagesAreReusedSoTheFileStopsGrowing() throws {
@@ -221,5 +225,6 @@ struct StoreTests {
         }
         let sizeAfter = try store.read { tx throws in tx.meta.pageCount }
         #expect(sizeAfter <= sizeAfterWarmup + 8, "pages in use grew from \(sizeAfterWarmup) to \(sizeAfter)")
+        try expectIntact(store)
     }
 }
