@@ -55,9 +55,14 @@ let package = Package(
             name: "MappedMemoryTests",
             dependencies: ["MappedMemory", "MappedMemoryTestHelper"]
         ),
+        .executableTarget(
+            name: "MappedStoreTestHelper",
+            dependencies: ["MappedStore", "MappedMemory"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "MappedStoreTests",
-            dependencies: ["MappedStore", "MappedMemory"]
+            dependencies: ["MappedStore", "MappedMemory", "MappedStoreTestHelper"]
         ),
         .testTarget(
             name: "MnemapCLITests",
