@@ -42,11 +42,27 @@ final class Node {
         self.init(isLeaf: page.isLeaf)
         keys.reserveCapacity(page.count)
         for index in 0..<page.count {
-            keys.append(Array(try page.key(at: index)))
+            let key = Array(try page.key(at: index))
+            // A damaged page must not become a node that breaks the tree's order.
+            if let previous = keys.last, compareKeys(previous, key) >= 0 {
+                throw StoreError(path: "", reason: .corruptPage(page: page.number, problem: "keys out of order at entry \(index)"))
+            }
+            guard !key.isEmpty, key.count <= MappedStore.maxKeySize else {
+                throw StoreError(path: "", reason: .corruptPage(page: page.number, problem: "entry \(index) has a key of \(key.count) bytes"))
+            }
+            keys.append(key)
             if page.isLeaf {
                 switch try page.value(at: index) {
-                case .inline(let bytes): values.append(.bytes(Array(bytes)))
-                case .overflow(let first, let length): values.append(.overflow(page: first, length: length))
+                case .inline(let bytes):
+                    guard PageLayout.leafEntryHeader + key.count + bytes.count <= PageLayout.maxInlineEntry else {
+                        throw StoreError(path: "", reason: .corruptPage(page: page.number, problem: "entry \(index) is too large to be inline"))
+                    }
+                    values.append(.bytes(Array(bytes)))
+                case .overflow(let first, let length):
+                    guard length <= MappedStore.maxValueSize else {
+                        throw StoreError(path: "", reason: .corruptPage(page: page.number, problem: "entry \(index) has a value of \(length) bytes"))
+                    }
+                    values.append(.overflow(page: first, length: length))
                 }
             } else {
                 children.append(.page(try page.child(at: index)))
@@ -164,7 +180,9 @@ final class Node {
     func checkInvariants() {
         #if DEBUG
         assert(isLeaf ? values.count == keys.count && children.isEmpty : children.count == keys.count && values.isEmpty)
-        for index in 1..<max(1, keys.count) { assert(compareKeys(keys[index - 1], keys[index]) < 0, "keys out of order") }
+        for index in 1..<max(1, keys.count) {
+            assert(compareKeys(keys[index - 1], keys[index]) < 0, "keys out of order at \(index) of \(keys.count) in a \(isLeaf ? "leaf" : "branch"): \(keys.map { String(decoding: $0, as: UTF8.self) })")
+        }
         #endif
     }
 }

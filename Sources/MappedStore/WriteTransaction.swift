@@ -105,6 +105,8 @@ public final class WriteTransaction: ReadTransaction {
             guard let state = try state(name) else { return false }
             currentTree = .named(name)
             try freeAll(state.root)
+            // The tree's pages are gone with it: they must not be subtracted from a tree created under the same name.
+            freedCounts[.named(name)] = nil
             named[name] = nil
             dropped.insert(name)
             return true
@@ -218,7 +220,7 @@ public final class WriteTransaction: ReadTransaction {
                     if index < leaf.count { leaf.appendOnly = false }
                     leaf.keys.insert(key, at: index)
                     leaf.values.insert(.bytes(value), at: index)
-                    state.info.entries += 1
+                    state.info.entries &+= 1
                 }
             }
         }
@@ -250,7 +252,7 @@ public final class WriteTransaction: ReadTransaction {
                 leaf.keys.remove(at: index)
                 leaf.values.remove(at: index)
                 leaf.appendOnly = false
-                state.info.entries -= 1
+                state.info.entries &-= 1
             }
         }
         return true
@@ -318,7 +320,7 @@ public final class WriteTransaction: ReadTransaction {
                 }
                 buffer.seal()
                 dirty.append(buffer)
-                counts.overflowPages += UInt64(run)
+                counts.overflowPages &+= UInt64(run)
                 node.values[index] = .overflow(page: first, length: bytes.count)
             }
         } else {
@@ -351,7 +353,7 @@ public final class WriteTransaction: ReadTransaction {
             buffer.seal()
             dirty.append(buffer)
             pieces.append((node.keys[range.lowerBound], number))
-            if node.isLeaf { counts.leafPages += 1 } else { counts.branchPages += 1 }
+            if node.isLeaf { counts.leafPages &+= 1 } else { counts.branchPages &+= 1 }
         }
         return pieces
     }
@@ -363,7 +365,7 @@ public final class WriteTransaction: ReadTransaction {
         try rebalance(root)
         // A root branch with one child is replaced by the child.
         while !root.isLeaf && root.count == 1 {
-            info.depth -= 1
+            info.depth &-= 1
             root = try materialize(root.children[0])
         }
         if root.count == 0 {
@@ -374,7 +376,7 @@ public final class WriteTransaction: ReadTransaction {
         var pieces = try spill(root, counts: &info)
         while pieces.count > 1 {
             let parent = Node(isLeaf: false, keys: pieces.map(\.key), children: pieces.map { .page($0.page) })
-            info.depth += 1
+            info.depth &+= 1
             pieces = try spill(parent, counts: &info)
         }
         info.root = pieces[0].page
@@ -455,7 +457,7 @@ public final class WriteTransaction: ReadTransaction {
             if index < leaf.count { leaf.appendOnly = false }
             leaf.keys.insert(key, at: index)
             leaf.values.insert(.bytes(info.encoded), at: index)
-            state.info.entries += 1
+            state.info.entries &+= 1
         }
         state.changed = true
         catalog = state
@@ -471,7 +473,7 @@ public final class WriteTransaction: ReadTransaction {
         leaf.keys.remove(at: index)
         leaf.values.remove(at: index)
         leaf.appendOnly = false
-        state.info.entries -= 1
+        state.info.entries &-= 1
         state.changed = true
         catalog = state
         return true

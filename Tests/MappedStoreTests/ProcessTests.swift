@@ -73,7 +73,7 @@ struct ProcessTests {
             lastTotal = total
         }
         let store = try MappedStore(path: path)
-        try store.write { tx in try tx.put(Array("after".utf8), Array("crashes".utf8)) }
+        try store.write { tx throws in try tx.put(Array("after".utf8), Array("crashes".utf8)) }
         try expectIntact(store)
         #expect(lastTotal > 0)
     }
@@ -82,7 +82,7 @@ struct ProcessTests {
         let path = folder.file("db")
         do {
             let store = try MappedStore(path: path)
-            try store.write { tx in try tx.put(Array("total".utf8), withUnsafeBytes(of: UInt64(0)) { Array($0) }) }
+            try store.write { tx throws in try tx.put(Array("total".utf8), withUnsafeBytes(of: UInt64(0)) { Array($0) }) }
         }
         let readers = try (0..<2).map { _ in try StoreHelper("reader", path, "1500") }
         let writers = try (0..<2).map { id in try StoreHelper("writer", path, String(id), "300", "3") }
@@ -97,7 +97,7 @@ struct ProcessTests {
             #expect(line.hasPrefix("ok"))
         }
         let store = try MappedStore(path: path)
-        let total = try store.read { tx in try tx.withValue(for: Array("total".utf8)) { $0.loadUnaligned(as: UInt64.self) } }
+        let total = try store.read { tx throws in try tx.withValue(for: Array("total".utf8)) { $0.loadUnaligned(as: UInt64.self) } }
         #expect(total == 1800)
         try expectIntact(store)
     }
@@ -105,29 +105,29 @@ struct ProcessTests {
     @Test func aKilledReadersSlotIsReclaimedSoPagesAreReusedAgain() throws {
         let path = folder.file("db")
         let store = try MappedStore(path: path)
-        try store.write { tx in try tx.put(Array("total".utf8), withUnsafeBytes(of: UInt64(0)) { Array($0) }) }
+        try store.write { tx throws in try tx.put(Array("total".utf8), withUnsafeBytes(of: UInt64(0)) { Array($0) }) }
         let reader = try StoreHelper("reader", path, "60000")
         #expect(reader.readLine() == "ready")
         usleep(100_000)
         reader.kill()
         // The dead reader's slot no longer pins old snapshots.
-        for i in 0..<30 { try store.write { tx in try tx.put(key(i % 5), value(i)) } }
+        for i in 0..<30 { try store.write { tx throws in try tx.put(key(i % 5), value(i)) } }
         let readers = store.lockFile.readers()
         #expect(readers.allSatisfy { $0.pid == getpid() })
         let before = try store.read { $0.meta.pageCount }
-        for i in 0..<100 { try store.write { tx in try tx.put(key(i % 5), value(i)) } }
+        for i in 0..<100 { try store.write { tx throws in try tx.put(key(i % 5), value(i)) } }
         let after = try store.read { $0.meta.pageCount }
         #expect(after <= before + 4)
     }
 
     @Test func manyThreadsReadWhileOneWrites() async throws {
         let store = try MappedStore(path: folder.file("db"))
-        try store.write { tx in for i in 0..<1000 { try tx.put(key(i), value(i, version: 0)) } }
+        try store.write { tx throws in for i in 0..<1000 { try tx.put(key(i), value(i, version: 0)) } }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<4 {
                 group.addTask {
                     for _ in 0..<200 {
-                        try store.read { tx in
+                        try store.read { tx throws in
                             // Every snapshot holds one version for all keys: commits are all or nothing.
                             let first = try tx.get(key(0))!
                             let version = first.split(separator: UInt8(ascii: ":"))[0]
@@ -142,7 +142,7 @@ struct ProcessTests {
             }
             group.addTask {
                 for round in 1...50 {
-                    try store.write { tx in for i in 0..<1000 { try tx.put(key(i), value(i, version: round)) } }
+                    try store.write { tx throws in for i in 0..<1000 { try tx.put(key(i), value(i, version: round)) } }
                 }
             }
             try await group.waitForAll()
