@@ -228,3 +228,56 @@ struct StoreTests {
         try expectIntact(store)
     }
 }
+
+@Suite("Stat and copies")
+struct StatAndCopyTests {
+    let folder: StoreFolder
+    init() throws { folder = try StoreFolder() }
+
+    @Test func statReportsTreesFreePagesAndTheOldestReader() throws {
+        let store = try MappedStore(path: folder.file("db"))
+        try store.write { tx throws in
+            try tx.createTree("docs")
+            for i in 0..<3000 { try tx.put(key(i), value(i)); try tx.put(key(i), value(i), in: "docs") }
+        }
+        var stat = try store.stat()
+        #expect(stat.main.entries == 3000)
+        #expect(stat.trees["docs"]?.entries == 3000)
+        #expect(stat.readers.isEmpty && stat.oldestReader == nil)
+        // A long-lived reader pins the pages the writer frees after it.
+        try store.read { reader in
+            for round in 0..<5 { try store.write { tx throws in for i in 0..<3000 { try tx.put(key(i), value(i, version: round)) } } }
+            stat = try store.stat()
+            #expect(stat.oldestReader == reader.txnID)
+            #expect(stat.pagesPinnedByOldestReader > 50)
+            #expect(try reader.get(key(5)) == value(5))
+        }
+        stat = try store.stat()
+        #expect(stat.oldestReader == nil && stat.pagesPinnedByOldestReader == 0)
+    }
+
+    @Test func copiesAreConsistentWhileWritersGoOnAndCompactionShrinks() throws {
+        let store = try MappedStore(path: folder.file("db"))
+        try store.write { tx throws in
+            try tx.createTree("docs")
+            for i in 0..<5000 { try tx.put(key(i), value(i, length: i % 100 == 0 ? 6000 : 50)) }
+            for i in 0..<500 { try tx.put(key(i), value(i), in: "docs") }
+        }
+        try store.write { tx throws in for i in 0..<5000 where i % 3 != 0 { try tx.delete(key(i)) } }
+        try store.copy(to: folder.file("copy"))
+        try store.copy(to: folder.file("compact"), compact: true)
+        #expect(throws: StoreError.self) { try store.copy(to: folder.file("copy")) }
+        let expected = try store.read { try $0.all() }
+        for name in ["copy", "compact"] {
+            let copy = try MappedStore(path: folder.file(name))
+            #expect(try copy.read { try $0.all() }.elementsEqual(expected, by: { $0.0 == $1.0 && $0.1 == $1.1 }))
+            #expect(try copy.read { try $0.all(in: "docs").count } == 500)
+            try expectIntact(copy, name)
+        }
+        let original = try FileManager.default.attributesOfItem(atPath: folder.file("copy"))[.size] as! Int
+        let compacted = try FileManager.default.attributesOfItem(atPath: folder.file("compact"))[.size] as! Int
+        let used = try MappedStore(path: folder.file("compact")).stat().pageCount
+        let before = try store.stat().pageCount
+        #expect(used < before, "compaction: \(before) -> \(used) pages (files \(original) -> \(compacted) bytes)")
+    }
+}
