@@ -323,6 +323,14 @@ public final class MappedStore: @unchecked Sendable {
         lockFile.durableSlot = slot
         lockFile.durable = meta.txnID
         lastSync = ContinuousClock.now
+        // Free pages at the end were dropped from the page count; give the space back once the
+        // meta that no longer needs it is durable (no snapshot and no fallback meta uses them).
+        let needed = Int64(meta.pageCount) * Int64(PageLayout.pageSize)
+        let slack = max(Int64(4 << 20), needed / 4)
+        if fileSize > needed + 2 * slack {
+            try data.truncate(to: needed + slack)
+            fileSize = needed + slack
+        }
     }
 
     /// Makes every commit so far durable (for ``Durability/batched(interval:)`` and ``Durability/noSync``;

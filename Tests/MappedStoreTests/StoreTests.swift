@@ -1,6 +1,9 @@
 import Foundation
 import MappedMemory
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import MappedStore
 
 @Suite("MappedStore basics")
@@ -279,5 +282,52 @@ struct StatAndCopyTests {
         let used = try MappedStore(path: folder.file("compact")).stat().pageCount
         let before = try store.stat().pageCount
         #expect(used < before, "compaction: \(before) -> \(used) pages (files \(original) -> \(compacted) bytes)")
+    }
+}
+
+@Suite("Space and durability modes")
+struct SpaceTests {
+    let folder: StoreFolder
+    init() throws { folder = try StoreFolder() }
+
+    @Test func theFileShrinksWhenFreePagesAtTheEndAreNoLongerNeeded() throws {
+        let path = folder.file("db")
+        let store = try MappedStore(path: path)
+        try store.write { tx throws in for i in 0..<4000 { try tx.put(key(i), value(i, length: 4000)) } }
+        let grown = try store.stat().fileSize
+        #expect(grown > 12 << 20)
+        try store.write { tx throws in for i in 0..<4000 { try tx.delete(key(i)) } }
+        // The pages freed above become reusable at the next commit, and the tail is given back.
+        try store.write { tx throws in try tx.put(bytes("k"), bytes("v")) }
+        try store.write { tx throws in try tx.put(bytes("k"), bytes("w")) }
+        let shrunk = try store.stat().fileSize
+        #expect(shrunk < grown / 2, "file \(grown) -> \(shrunk) bytes")
+        try expectIntact(store)
+        let reopened = try MappedStore(path: path)
+        #expect(try reopened.read { try $0.get(bytes("k")) } == bytes("w"))
+    }
+
+    @Test func batchedCommitsAreVisibleAtOnceAndDurableAfterSync() throws {
+        let path = folder.file("db")
+        let store = try MappedStore(path: path, options: .init(durability: .batched(interval: .seconds(3600))))
+        try store.write { tx throws in try tx.put(bytes("a"), bytes("1")) }
+        // Visible to another handle (as to another process) before any sync.
+        let other = try MappedStore(path: path)
+        #expect(try other.read { try $0.get(bytes("a")) } == bytes("1"))
+        var stat = try store.stat()
+        #expect(stat.durableTxnID < stat.txnID)
+        try store.sync()
+        stat = try store.stat()
+        #expect(stat.durableTxnID == stat.txnID)
+    }
+
+    @Test func batchedCommitsSyncWhenTheIntervalHasPassed() throws {
+        let path = folder.file("db")
+        let store = try MappedStore(path: path, options: .init(durability: .batched(interval: .milliseconds(20))))
+        try store.write { tx throws in try tx.put(bytes("a"), bytes("1")) }
+        usleep(30_000)
+        try store.write { tx throws in try tx.put(bytes("b"), bytes("2")) }
+        let stat = try store.stat()
+        #expect(stat.durableTxnID == stat.txnID)
     }
 }
