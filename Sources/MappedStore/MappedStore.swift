@@ -1,4 +1,5 @@
 import MappedMemory
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -71,6 +72,8 @@ public final class MappedStore: @unchecked Sendable {
     let map: MappedFile
     let lockFile: LockFile
     private let writerGate = ProcessLocalMutex()
+    /// The newest meta decoded by this process: read transactions skip the copy and checksum.
+    private let metaCache = Mutex<Meta?>(nil)
     private var lastSync = ContinuousClock.now
     /// Set when a commit failed after writing its meta page: the process must reopen.
     private var failed = false
@@ -234,7 +237,13 @@ public final class MappedStore: @unchecked Sendable {
         while true {
             let txnID = lockFile.current
             lockFile.setSlotTxn(slot, txnID)
-            guard lockFile.current == txnID, let copy = lockFile.metaCopy(txnID) else { continue }
+            guard lockFile.current == txnID else { continue }
+            if let cached = metaCache.withLock({ $0 }), cached.txnID == txnID {
+                meta = cached
+                break
+            }
+            guard let copy = lockFile.metaCopy(txnID) else { continue }
+            metaCache.withLock { $0 = copy }
             meta = copy
             break
         }
