@@ -234,7 +234,10 @@ public final class MappedStore: @unchecked Sendable {
         guard let slot = lockFile.claimSlot() else { throw StoreError(path: path, reason: .readersFull(slots: LockFile.slotCount)) }
         defer { lockFile.releaseSlot(slot) }
         var meta: Meta
+        var attempts = 0
         while true {
+            attempts += 1
+            guard attempts < 10_000 else { throw StoreError(path: path + "-lock", reason: .invalidArgument("the lock file's copy of the newest commit is damaged; close every process using the store, delete the lock file, and reopen.")) }
             let txnID = lockFile.current
             lockFile.setSlotTxn(slot, txnID)
             guard lockFile.current == txnID else { continue }
@@ -270,7 +273,9 @@ public final class MappedStore: @unchecked Sendable {
             }
             defer { try? lockFile.writerLock.unlock(range: 1..<2) }
             guard !failed else { throw StoreError(path: path, reason: .needsReopen) }
-            let base = lockFile.metaCopy(lockFile.current)!
+            guard let base = lockFile.metaCopy(lockFile.current) else {
+                throw StoreError(path: path + "-lock", reason: .invalidArgument("the lock file's copy of the newest commit is damaged; close every process using the store, delete the lock file, and reopen."))
+            }
             let source = source(for: base)
             var freeList = try base.freeListPage == 0 ? FreeList() : FreeList.decode(source, first: base.freeListPage, length: Int(base.freeListPages))
             let oldest = min(lockFile.oldestReader() ?? base.txnID, base.txnID, lockFile.durable)

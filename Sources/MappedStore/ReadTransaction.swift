@@ -122,6 +122,12 @@ public class ReadTransaction {
         }
     }
 
+    /// Calls `body` with the value stored for `key` as a `RawSpan` (zero-copy, bounds-checked);
+    /// nil when absent. The span cannot escape `body`.
+    public func withValueSpan<R>(for key: [UInt8], in name: String? = nil, _ body: (RawSpan) throws -> R) throws -> R? {
+        try withValue(for: key, in: name) { raw in try body(RawSpan(_unsafeBytes: raw)) }
+    }
+
     /// Whether `key` is present in tree `name`.
     public func contains(_ key: [UInt8], in name: String? = nil) throws -> Bool {
         try withValue(for: key, in: name) { _ in true } ?? false
