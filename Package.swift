@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .library(name: "MappedMemory", targets: ["MappedMemory"]),
         .library(name: "MappedStore", targets: ["MappedStore"]),
+        .library(name: "VectorIndex", targets: ["VectorIndex"]),
         .executable(name: "mnemap", targets: ["MnemapCLI"]),
     ],
     dependencies: [
@@ -36,6 +37,16 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
             ],
             swiftSettings: strict
+        ),
+        .target(
+            name: "VectorIndex",
+            dependencies: [
+                "MappedMemory",
+                .product(name: "Atomics", package: "swift-atomics"),
+            ],
+            // Distance kernels and graph walks are optimised in debug builds too: the tests build
+            // real indexes, which an unoptimised build makes a hundred times slower.
+            swiftSettings: strict + [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         .executableTarget(
             name: "MnemapCLI",
@@ -63,6 +74,10 @@ let package = Package(
         .testTarget(
             name: "MappedStoreTests",
             dependencies: ["MappedStore", "MappedMemory", "MappedStoreTestHelper"]
+        ),
+        .testTarget(
+            name: "VectorIndexTests",
+            dependencies: ["VectorIndex", "MappedMemory"]
         ),
         .testTarget(
             name: "MnemapCLITests",

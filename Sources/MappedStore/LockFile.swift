@@ -81,7 +81,7 @@ final class LockFile: @unchecked Sendable {
         base.storeBytes(of: Self.magic, toByteOffset: 0, as: UInt64.self)
         base.storeBytes(of: Self.version, toByteOffset: 8, as: UInt32.self)
         base.storeBytes(of: UInt32(Self.slotCount), toByteOffset: 12, as: UInt32.self)
-        let boot = Self.currentBootID()
+        let boot = BootIdentity.current
         for index in 0..<16 { base.storeBytes(of: boot[index], toByteOffset: 16 + index, as: UInt8.self) }
         word(56).store(0, ordering: .sequentiallyConsistent)
         self.durable = durable
@@ -89,28 +89,7 @@ final class LockFile: @unchecked Sendable {
         publish(meta)
     }
 
-    /// The boot this machine is in (Linux `boot_id`); zeros where unknown, which never matches.
-    static func currentBootID() -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: 16)
-        #if os(Linux)
-        let fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY)
-        guard fd >= 0 else { return bytes }
-        defer { close(fd) }
-        var text = [UInt8](repeating: 0, count: 64)
-        let count = text.withUnsafeMutableBytes { read(fd, $0.baseAddress, 64) }
-        let hex = text.prefix(max(0, count)).filter { $0 != UInt8(ascii: "-") && $0 != UInt8(ascii: "\n") }
-        func nibble(_ c: UInt8) -> UInt8 { c >= 97 ? c - 87 : (c >= 65 ? c - 55 : c - 48) }
-        for index in 0..<min(16, hex.count / 2) {
-            bytes[index] = nibble(hex[hex.startIndex + 2 * index]) << 4 | nibble(hex[hex.startIndex + 2 * index + 1])
-        }
-        #endif
-        return bytes
-    }
-
-    var isSameBoot: Bool {
-        let boot = Self.currentBootID()
-        return boot != [UInt8](repeating: 0, count: 16) && boot == bootID
-    }
+    var isSameBoot: Bool { BootIdentity.isCurrent(bootID) }
 
     var current: UInt64 { word(32).load(ordering: .sequentiallyConsistent) }
 

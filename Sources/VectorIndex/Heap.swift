@@ -1,0 +1,92 @@
+/// A binary heap of (distance, id), ordered by `isBefore` (min-heap or max-heap).
+struct DistanceHeap {
+    private(set) var items: [(distance: Float, id: UInt32)] = []
+    let maxOnTop: Bool
+
+    init(maxOnTop: Bool, capacity: Int = 0) {
+        self.maxOnTop = maxOnTop
+        items.reserveCapacity(capacity)
+    }
+
+    var count: Int { items.count }
+    var isEmpty: Bool { items.isEmpty }
+    var top: (distance: Float, id: UInt32)? { items.first }
+
+    @inline(__always)
+    private func before(_ a: Int, _ b: Int) -> Bool {
+        maxOnTop ? items[a].distance > items[b].distance : items[a].distance < items[b].distance
+    }
+
+    mutating func push(_ distance: Float, _ id: UInt32) {
+        items.append((distance, id))
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard before(child, parent) else { break }
+            items.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    @discardableResult
+    mutating func pop() -> (distance: Float, id: UInt32)? {
+        guard !items.isEmpty else { return nil }
+        items.swapAt(0, items.count - 1)
+        let result = items.removeLast()
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1
+            let right = left + 1
+            var best = parent
+            if left < items.count && before(left, best) { best = left }
+            if right < items.count && before(right, best) { best = right }
+            if best == parent { break }
+            items.swapAt(parent, best)
+            parent = best
+        }
+        return result
+    }
+
+    /// The items, nearest first.
+    func sortedAscending() -> [(distance: Float, id: UInt32)] {
+        items.sorted { $0.distance < $1.distance || ($0.distance == $1.distance && $0.id < $1.id) }
+    }
+}
+
+/// Reusable visited marks for graph searches: a tag per node, bumped per search, so a search
+/// costs no clearing. Lists are pooled; each search takes one.
+final class VisitedList {
+    var tags: [UInt16] = []
+    var current: UInt16 = 0
+
+    func prepare(count: Int) {
+        if tags.count < count { tags += [UInt16](repeating: 0, count: count - tags.count) }
+        current &+= 1
+        if current == 0 {
+            for index in tags.indices { tags[index] = 0 }
+            current = 1
+        }
+    }
+
+    /// Marks `id`; returns whether it was already marked in this search.
+    @inline(__always)
+    func visit(_ id: UInt32) -> Bool {
+        let index = Int(id)
+        if tags[index] == current { return true }
+        tags[index] = current
+        return false
+    }
+}
+
+final class VisitedPool: @unchecked Sendable {
+    private var lists: [VisitedList] = []
+    private let lock = Lock()
+
+    func take() -> VisitedList {
+        lock.withLock { lists.popLast() } ?? VisitedList()
+    }
+
+    func give(_ list: VisitedList) {
+        lock.withLock { lists.append(list) }
+    }
+}

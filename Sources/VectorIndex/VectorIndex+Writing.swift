@@ -1,0 +1,187 @@
+import Foundation
+import MappedMemory
+
+extension VectorIndex {
+    /// Adds `vector` and returns its id (ids are 0, 1, 2, … in insertion order). Normalised first
+    /// for cosine; quantised for Int8. Searchers see it as soon as this returns; it is durable
+    /// after ``commit()``.
+    ///
+    /// Cost: an HNSW insertion, about `efConstruction · log(count)` distance computations.
+    /// - Throws: `.readOnly`, `.wrongDimension`, `.notFinite`, `.system` when a file cannot grow.
+    @discardableResult
+    public func add(_ vector: [Float]) throws -> UInt32 {
+        try writing {
+            let prepared = try prepared(vector)
+            let id = UInt32(storage.publishedCount)
+            try ensureCapacity(for: Int(id) + 1)
+            try markDirty()
+            storage.store(prepared.floats, at: id)
+            let level = randomLevel()
+            let node = storage.node(id)
+            node.initializeMemory(as: UInt8.self, repeating: 0, count: storage.nodeSize)
+            node.storeBytes(of: UInt32(level), toByteOffset: 4, as: UInt32.self)
+            node.storeBytes(of: UInt64(try allocateLinks(level: level)), toByteOffset: 8, as: UInt64.self)
+            let visited = VisitedList()
+            storage.insert(id, level: level, visited: visited)
+            storage.word(IndexStorage.countOffset).store(UInt64(id) + 1, ordering: .releasing)
+            return id
+        }
+    }
+
+    /// Adds many vectors; returns their ids.
+    @discardableResult
+    public func add(contentsOf vectors: [[Float]]) throws -> [UInt32] {
+        try vectors.map { try add($0) }
+    }
+
+    /// Marks `id` deleted: searches skip it from now on (the graph still routes through it until
+    /// the index is rebuilt). Durable after ``commit()``.
+    public func delete(_ id: UInt32) throws {
+        try writing {
+            guard Int(id) < storage.publishedCount else { throw VectorIndexError(path: directory, reason: .unknownID(id)) }
+            guard !storage.isDeleted(id) else { return }
+            try markDirty()
+            storage.setDeleted(id)
+            storage.word(IndexStorage.deletedOffset).wrappingIncrement(ordering: .relaxed)
+        }
+    }
+
+    /// Replaces the vector of `id`: the old id is deleted and the new vector added; returns its new id.
+    public func update(_ id: UInt32, to vector: [Float]) throws -> UInt32 {
+        _ = try prepared(vector)
+        try delete(id)
+        return try add(vector)
+    }
+
+    /// Vectors marked deleted.
+    public var deletedCount: Int { Int(storage.word(IndexStorage.deletedOffset).load(ordering: .relaxed)) }
+
+    /// Makes every add and delete so far durable: syncs the vectors, then the graph and its
+    /// upper-layer links, then the header with the durable count. Survives power loss once it returns.
+    public func commit() throws {
+        try writing {
+            let count = storage.publishedCount
+            do {
+                try storage.vectors.flush(range: 0..<(IndexStorage.headerSize + count * storage.stride))
+                try storage.graph.flush(range: 0..<(IndexStorage.headerSize + count * storage.nodeSize))
+                try storage.links.flush(range: 0..<linksUsed)
+                storage.word(IndexStorage.durableOffset).store(UInt64(count), ordering: .releasing)
+                storage.word(IndexStorage.dirtyOffset).store(0, ordering: .releasing)
+                try storage.vectors.flush(range: 0..<IndexStorage.headerSize)
+            } catch let error as MappedMemoryError {
+                throw VectorIndexError.wrap(error, path: directory)
+            }
+            dirtyFlag = false
+        }
+    }
+
+    // MARK: Internals
+
+    func writing<R>(_ body: () throws -> R) throws -> R {
+        guard storage.writable else { throw VectorIndexError(path: directory, reason: .readOnly) }
+        return try writeLock.withLock(body)
+    }
+
+    /// Records, durably, that the files are about to change: after a power loss before the next
+    /// commit, opening knows to repair.
+    func markDirty() throws {
+        guard !dirtyFlag else { return }
+        let header = storage.vectorsBase
+        for (index, byte) in BootIdentity.current.enumerated() { header.storeBytes(of: byte, toByteOffset: IndexStorage.bootOffset + index, as: UInt8.self) }
+        storage.word(IndexStorage.dirtyOffset).store(1, ordering: .releasing)
+        do {
+            try storage.vectors.flush(range: 0..<IndexStorage.headerSize)
+        } catch {
+            throw VectorIndexError.wrap(error, path: directory)
+        }
+        dirtyFlag = true
+    }
+
+    var linksUsed: Int {
+        max(IndexStorage.headerSize, Int(storage.word(IndexStorage.linksUsedOffset).load(ordering: .relaxed)))
+    }
+
+    /// A node's level: ⌊−ln(U) · mL⌋ with mL = 1 / ln(M), as in the paper.
+    func randomLevel() -> Int {
+        let uniform = Double.random(in: Double.ulpOfOne..<1)
+        let level = Int(-log(uniform) / log(Double(configuration.M)))
+        return min(level, IndexStorage.maxLevel)
+    }
+
+    /// Space in `links` for the upper-layer lists of a node of `level`; 0 for level 0.
+    func allocateLinks(level: Int) throws -> Int {
+        guard level > 0 else { return 0 }
+        let size = level * (1 + configuration.M) * 4
+        let offset = linksUsed
+        guard offset + size <= storage.links.count else {
+            throw VectorIndexError(path: directory + "/links", reason: .invalidConfiguration("the links reservation is full; reopen with a larger maxCount."))
+        }
+        try grow(directory + "/links", to: offset + size, step: 1 << 20)
+        (storage.linksBase + offset).initializeMemory(as: UInt8.self, repeating: 0, count: size)
+        storage.word(IndexStorage.linksUsedOffset).store(UInt64(offset + size), ordering: .releasing)
+        return offset
+    }
+
+    func ensureCapacity(for count: Int) throws {
+        guard count <= storage.maxCount else {
+            throw VectorIndexError(path: directory, reason: .invalidConfiguration("the index holds at most \(storage.maxCount) vectors as opened; reopen with a larger maxCount."))
+        }
+        try grow(storage.vectorsPath, to: IndexStorage.headerSize + count * storage.stride, step: 1024 * storage.stride)
+        try grow(directory + "/graph", to: IndexStorage.headerSize + count * storage.nodeSize, step: 1024 * storage.nodeSize)
+    }
+
+    /// Grows a file (blocks allocated) so that it holds `size` bytes, in steps that double it.
+    func grow(_ path: String, to size: Int, step: Int) throws {
+        let known = fileSizes[path] ?? 0
+        guard size > known else { return }
+        do {
+            let file = try SystemFile(path: path)
+            let current = Int(try file.size())
+            if current < size {
+                try file.grow(to: Int64(max(size, current + max(step, current))))
+            }
+            fileSizes[path] = Int(try file.size())
+        } catch {
+            throw VectorIndexError.wrap(error, path: path)
+        }
+    }
+
+    // MARK: Recovery
+
+    /// After a crash: a crash of processes only (same boot) left everything published intact in
+    /// the page cache; after a power loss, only what the last commit made durable is trusted,
+    /// and graph lists are cleaned of links to anything newer.
+    func recover() throws {
+        guard storage.word(IndexStorage.dirtyOffset).load(ordering: .acquiring) != 0 else { return }
+        let boot = (0..<16).map { storage.vectorsBase.load(fromByteOffset: IndexStorage.bootOffset + $0, as: UInt8.self) }
+        if !BootIdentity.isCurrent(boot) {
+            let durable = storage.durableCount
+            storage.word(IndexStorage.countOffset).store(UInt64(durable), ordering: .releasing)
+            repairGraph(count: durable)
+        }
+        dirtyFlag = true
+        try commit()
+    }
+
+    /// Removes links to nodes at or past `count` and impossible list lengths; fixes the entry point.
+    func repairGraph(count: Int) {
+        var best: (id: UInt32, level: Int)?
+        var deleted: UInt64 = 0
+        for index in 0..<count {
+            let id = UInt32(index)
+            var level = storage.level(id)
+            if level > IndexStorage.maxLevel {
+                level = 0
+                storage.node(id).storeBytes(of: UInt32(0), toByteOffset: 4, as: UInt32.self)
+            }
+            if storage.isDeleted(id) { deleted += 1 }
+            for layer in 0...level {
+                guard storage.list(id, layer: layer) != nil else { continue }
+                storage.setNeighbors(id, layer: layer, storage.neighbors(id, layer: layer, limit: count).filter { $0 != id })
+            }
+            if best == nil || level > best!.level { best = (id, level) }
+        }
+        if let best { storage.setEntry(best.id, level: best.level) } else { storage.word(IndexStorage.entryOffset).store(0, ordering: .releasing) }
+        storage.word(IndexStorage.deletedOffset).store(deleted, ordering: .relaxed)
+    }
+}

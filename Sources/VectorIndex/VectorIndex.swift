@@ -1,0 +1,295 @@
+import Foundation
+import MappedMemory
+
+/// One search result: the vector's id and how near it is.
+public struct SearchResult: Sendable, Equatable {
+    /// The id `add` returned.
+    public var id: UInt32
+    /// Cosine similarity (cosine), dot product (inner product), or squared distance (L2).
+    public var score: Float
+    /// The distance the index ranks by (lower is nearer): 1 − score for cosine and inner
+    /// product, the score itself for L2.
+    public var distance: Float
+}
+
+/// Which ids a filtered search may return.
+public enum SearchFilter {
+    /// Only these ids. Small sets are searched exactly (recall never collapses).
+    case allow(Set<UInt32>)
+    /// The ids for which the predicate is true.
+    case predicate((UInt32) -> Bool)
+}
+
+/// Nearest-neighbour search over memory-mapped vectors: exact (flat) search and HNSW.
+///
+/// Opening is mapping: O(1) in the index size; nothing is read until a search touches it.
+/// One process writes (`writable: true`, exclusive across processes) while any number of
+/// processes search the same files: a searcher sees a prefix of the inserts (a published
+/// count, release/acquire), never an invalid id or a torn list.
+///
+/// Durability: ``commit()`` syncs the vectors, then the graph, then the header with the count
+/// up to which everything is durable. After a power loss the index reopens at the last commit.
+public final class VectorIndex: @unchecked Sendable {
+    public let directory: String
+    public let configuration: IndexConfiguration
+    let storage: IndexStorage
+    let writerLock: FileLock?
+    let writeLock = Lock()
+    private let visitedPool = VisitedPool()
+    /// Whether the header says "changed since the last commit" (durably).
+    var dirtyFlag = false
+    /// File sizes known to this writer (to grow without asking the system each time).
+    var fileSizes: [String: Int] = [:]
+    /// HNSW: candidate list size while searching (at least k).
+    public var efSearch = 64
+
+    // MARK: Opening
+
+    /// Creates an index in `directory` (created if missing; must not hold an index yet).
+    /// - Parameter maxCount: vectors the address-space reservation holds (no memory is used).
+    public static func create(at directory: String, configuration: IndexConfiguration, maxCount: Int = 1 << 24) throws -> VectorIndex {
+        try configuration.validate(path: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let vectorsPath = directory + "/vectors"
+        guard !FileManager.default.fileExists(atPath: vectorsPath) else {
+            throw VectorIndexError(path: vectorsPath, reason: .invalidConfiguration("an index already exists here; open it instead."))
+        }
+        do {
+            for (name, magic) in [("graph", IndexStorage.graphMagic), ("links", IndexStorage.linksMagic), ("vectors", IndexStorage.vectorsMagic)] {
+                let file = try SystemFile(path: directory + "/" + name + ".new", create: true)
+                try file.grow(to: Int64(IndexStorage.headerSize))
+                var header = [UInt8](repeating: 0, count: IndexStorage.headerSize)
+                header.withUnsafeMutableBytes { raw in
+                    raw.storeBytes(of: magic, toByteOffset: 0, as: UInt64.self)
+                    raw.storeBytes(of: IndexStorage.version, toByteOffset: 8, as: UInt32.self)
+                    raw.storeBytes(of: UInt32(configuration.dimension), toByteOffset: 12, as: UInt32.self)
+                    raw.storeBytes(of: configuration.metric.rawValue, toByteOffset: 16, as: UInt32.self)
+                    raw.storeBytes(of: configuration.elementType.rawValue, toByteOffset: 20, as: UInt32.self)
+                    raw.storeBytes(of: UInt32(configuration.stride), toByteOffset: 24, as: UInt32.self)
+                    raw.storeBytes(of: UInt32(configuration.M), toByteOffset: 28, as: UInt32.self)
+                    raw.storeBytes(of: UInt32(configuration.efConstruction), toByteOffset: 32, as: UInt32.self)
+                    let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<36]))
+                    raw.storeBytes(of: crc, toByteOffset: 36, as: UInt32.self)
+                    if name == "links" { raw.storeBytes(of: UInt64(IndexStorage.headerSize), toByteOffset: 40, as: UInt64.self) }
+                }
+                try header.withUnsafeBytes { try file.write($0, at: 0) }
+                try file.synchronize(.full)
+            }
+            // The vectors file, renamed last, is what makes the folder an index.
+            for name in ["graph", "links", "vectors"] {
+                guard rename(directory + "/" + name + ".new", directory + "/" + name) == 0 else {
+                    throw MappedMemoryError.system("rename", path: directory + "/" + name, errno: errno)
+                }
+            }
+            try DirectorySync.synchronize(path: directory)
+        } catch let error as MappedMemoryError {
+            throw VectorIndexError.wrap(error, path: directory)
+        }
+        return try VectorIndex(directory: directory, writable: true, maxCount: maxCount)
+    }
+
+    /// Opens the index in `directory`. With `writable`, this process becomes its one writer
+    /// (another writer gives `.writerExists`) and repairs what a crash left unfinished.
+    ///
+    /// Cost: a few system calls, whatever the index size (recovery after a power loss scans the graph once).
+    public init(directory: String, writable: Bool = false, maxCount: Int = 1 << 24) throws {
+        self.directory = directory
+        let vectorsPath = directory + "/vectors"
+        let header = try Self.readHeader(vectorsPath)
+        configuration = header
+        var lock: FileLock?
+        if writable {
+            do {
+                let candidate = try FileLock(path: directory + "/lock")
+                guard try candidate.tryLock(.exclusive, range: 0..<1) else { throw VectorIndexError(path: directory, reason: .writerExists) }
+                lock = consume candidate
+            } catch let error as MappedMemoryError {
+                throw VectorIndexError.wrap(error, path: directory)
+            }
+        }
+        writerLock = lock.take()
+        let mode: MappedFile.Mode = writable ? .readWrite : .readOnly
+        let nodeSize = 16 + 4 * header.M0
+        do {
+            let vectors = try MappedFile(path: vectorsPath, mode: mode, length: IndexStorage.headerSize + maxCount * header.stride, options: .pastEndOfFile)
+            let graph = try MappedFile(path: directory + "/graph", mode: mode, length: IndexStorage.headerSize + maxCount * nodeSize, options: .pastEndOfFile)
+            let links = try MappedFile(path: directory + "/links", mode: mode, length: IndexStorage.headerSize + maxCount / 4 * (1 + header.M) * 4 * 4, options: .pastEndOfFile)
+            storage = IndexStorage(directory: directory, configuration: header, vectors: vectors, graph: graph, links: links, writable: writable)
+        } catch let error as MappedMemoryError {
+            throw VectorIndexError.wrap(error, path: directory)
+        }
+        try validateSizes()
+        if writable { try recover() }
+    }
+
+    /// Reads and validates the configuration in the header of `vectors`.
+    private static func readHeader(_ path: String) throws -> IndexConfiguration {
+        var header = [UInt8](repeating: 0, count: 64)
+        do {
+            let file = try SystemFile(path: path, readOnly: true)
+            let read = try header.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }
+            guard read == 64 else { throw VectorIndexError(path: path, reason: .notAnIndex) }
+        } catch let error as MappedMemoryError {
+            throw VectorIndexError.wrap(error, path: path)
+        }
+        return try header.withUnsafeBytes { raw in
+            guard raw.load(fromByteOffset: 0, as: UInt64.self) == IndexStorage.vectorsMagic else { throw VectorIndexError(path: path, reason: .notAnIndex) }
+            let version = raw.load(fromByteOffset: 8, as: UInt32.self)
+            guard version == IndexStorage.version else { throw VectorIndexError(path: path, reason: .unsupportedVersion(version)) }
+            guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<36])) == raw.load(fromByteOffset: 36, as: UInt32.self) else {
+                throw VectorIndexError(path: path, reason: .corruptHeader("checksum mismatch"))
+            }
+            guard let metric = Metric(rawValue: raw.load(fromByteOffset: 16, as: UInt32.self)),
+                  let type = ElementType(rawValue: raw.load(fromByteOffset: 20, as: UInt32.self)) else {
+                throw VectorIndexError(path: path, reason: .corruptHeader("unknown metric or element type"))
+            }
+            let configuration = IndexConfiguration(
+                dimension: Int(raw.load(fromByteOffset: 12, as: UInt32.self)), metric: metric, elementType: type,
+                M: Int(raw.load(fromByteOffset: 28, as: UInt32.self)), efConstruction: Int(raw.load(fromByteOffset: 32, as: UInt32.self))
+            )
+            do { try configuration.validate(path: path) } catch let error as VectorIndexError { throw VectorIndexError(path: path, reason: .corruptHeader("\(error.reason)")) }
+            guard Int(raw.load(fromByteOffset: 24, as: UInt32.self)) == configuration.stride else {
+                throw VectorIndexError(path: path, reason: .corruptHeader("stride"))
+            }
+            return configuration
+        }
+    }
+
+    /// The files must hold every published slot, and the other files must be this index's.
+    private func validateSizes() throws {
+        let count = storage.publishedCount
+        guard count >= 0, count <= storage.maxCount, storage.durableCount <= count else {
+            throw VectorIndexError(path: storage.vectorsPath, reason: .corruptHeader("count \(count)"))
+        }
+        let sizes = try ["vectors", "graph", "links"].map { name -> Int64 in
+            let attributes = try FileManager.default.attributesOfItem(atPath: directory + "/" + name)
+            return (attributes[.size] as? NSNumber)?.int64Value ?? 0
+        }
+        guard sizes[0] >= Int64(IndexStorage.headerSize + count * storage.stride) else {
+            throw VectorIndexError(path: storage.vectorsPath, reason: .corrupt("the vectors file is shorter than its \(count) vectors (truncated)"))
+        }
+        guard sizes[1] >= Int64(IndexStorage.headerSize + count * storage.nodeSize) else {
+            throw VectorIndexError(path: directory + "/graph", reason: .corrupt("the graph file is shorter than its \(count) nodes (truncated)"))
+        }
+        guard storage.graphBase.load(as: UInt64.self) == IndexStorage.graphMagic else { throw VectorIndexError(path: directory + "/graph", reason: .notAnIndex) }
+        guard storage.linksBase.load(as: UInt64.self) == IndexStorage.linksMagic else { throw VectorIndexError(path: directory + "/links", reason: .notAnIndex) }
+        if let entry = storage.entry, Int(entry.id) >= count || entry.level > IndexStorage.maxLevel {
+            if count > 0 || entry.id != 0 { throw VectorIndexError(path: storage.vectorsPath, reason: .corruptHeader("entry point \(entry.id)")) }
+        }
+    }
+
+    // MARK: Reading
+
+    /// Vectors in the index (deleted ones included: ids are slots).
+    public var count: Int { storage.publishedCount }
+
+    /// The stored vector of `id` (dequantised for Int8).
+    public func vector(_ id: UInt32) throws -> [Float] {
+        guard Int(id) < count else { throw VectorIndexError(path: directory, reason: .unknownID(id)) }
+        return storage.vector(id)
+    }
+
+    /// Whether `id` was deleted.
+    public func isDeleted(_ id: UInt32) -> Bool { Int(id) < count && storage.isDeleted(id) }
+
+    func prepared(_ vector: [Float]) throws -> PreparedQuery {
+        guard vector.count == configuration.dimension else {
+            throw VectorIndexError(path: directory, reason: .wrongDimension(expected: configuration.dimension, got: vector.count))
+        }
+        guard vector.allSatisfy(\.isFinite) else { throw VectorIndexError(path: directory, reason: .notFinite) }
+        return storage.prepare(configuration.metric == .cosine ? Self.normalized(vector) : vector)
+    }
+
+    static func normalized(_ vector: [Float]) -> [Float] {
+        let norm = vector.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+        return norm > 0 ? vector.map { $0 / norm } : vector
+    }
+
+    func result(_ item: (distance: Float, id: UInt32)) -> SearchResult {
+        SearchResult(id: item.id, score: configuration.metric == .l2 ? item.distance : 1 - item.distance, distance: item.distance)
+    }
+
+    /// The `k` nearest vectors by HNSW, nearest first (approximate; see ``exactSearch(_:k:filter:)``).
+    ///
+    /// Cost: about `efSearch · log(count)` distance computations; reads only the nodes it visits.
+    /// - Throws: `.wrongDimension`, `.notFinite`.
+    public func search(_ query: [Float], k: Int, filter: SearchFilter? = nil) throws -> [SearchResult] {
+        let prepared = try prepared(query)
+        let limit = count
+        guard k > 0, limit > 0, let entry = storage.entry else { return [] }
+        if case .allow(let allowed) = filter, allowed.count <= max(k * 20, limit / 50) {
+            return exact(prepared, k: k, limit: limit, accept: { allowed.contains($0) })
+        }
+        var accept: (UInt32) -> Bool = { !self.storage.isDeleted($0) }
+        switch filter {
+        case .allow(let allowed): accept = { allowed.contains($0) && !self.storage.isDeleted($0) }
+        case .predicate(let predicate): accept = { predicate($0) && !self.storage.isDeleted($0) }
+        case nil: break
+        }
+        let visited = visitedPool.take()
+        defer { visitedPool.give(visited) }
+        let start = storage.greedyDescent(prepared, from: entry, to: 0, limit: limit)
+        let found = storage.searchLayer(prepared, entries: [start], ef: max(efSearch, k), layer: 0, limit: limit, visited: visited, accept: accept)
+        return found.sortedAscending().prefix(k).map(result)
+    }
+
+    /// Searches many queries at once, on all cores.
+    public func search(_ queries: [[Float]], k: Int, filter: SearchFilter? = nil) throws -> [[SearchResult]] {
+        nonisolated(unsafe) let filter = filter
+        let results = ResultSlots<Result<[SearchResult], any Error>>(count: queries.count)
+        DispatchQueue.concurrentPerform(iterations: queries.count) { index in
+            results.set(index, Result { try self.search(queries[index], k: k, filter: filter) })
+        }
+        return try results.values.map { try $0!.get() }
+    }
+
+    /// The exact `k` nearest vectors (a scan of every vector, on all cores), nearest first.
+    public func exactSearch(_ query: [Float], k: Int, filter: SearchFilter? = nil) throws -> [SearchResult] {
+        let prepared = try prepared(query)
+        var accept: (UInt32) -> Bool = { _ in true }
+        switch filter {
+        case .allow(let allowed): accept = { allowed.contains($0) }
+        case .predicate(let predicate): accept = predicate
+        case nil: break
+        }
+        return exact(prepared, k: k, limit: count, accept: accept)
+    }
+
+    private func exact(_ query: PreparedQuery, k: Int, limit: Int, accept: @escaping (UInt32) -> Bool) -> [SearchResult] {
+        guard k > 0, limit > 0 else { return [] }
+        nonisolated(unsafe) let accept = accept
+        let parts = limit < 4096 ? 1 : ProcessInfo.processInfo.activeProcessorCount
+        let heaps = ResultSlots<DistanceHeap>(count: parts)
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            var heap = DistanceHeap(maxOnTop: true, capacity: k + 1)
+            let lower = limit * part / parts
+            let upper = limit * (part + 1) / parts
+            for index in lower..<upper {
+                let id = UInt32(index)
+                guard !storage.isDeleted(id), accept(id) else { continue }
+                let distance = storage.distance(query, id)
+                if heap.count < k || distance < heap.top!.distance {
+                    heap.push(distance, id)
+                    if heap.count > k { heap.pop() }
+                }
+            }
+            heaps.set(part, heap)
+        }
+        var merged = DistanceHeap(maxOnTop: true, capacity: k + 1)
+        for heap in heaps.values {
+            for item in heap!.items {
+                merged.push(item.distance, item.id)
+                if merged.count > k { merged.pop() }
+            }
+        }
+        return merged.sortedAscending().map(result)
+    }
+}
+
+/// Results written by concurrent workers, one slot each.
+final class ResultSlots<Value>: @unchecked Sendable {
+    private(set) var values: [Value?]
+    private let lock = Lock()
+    init(count: Int) { values = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ value: Value) { lock.withLock { values[index] = value } }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+@testable import VectorIndex
+
+@Suite("VectorIndex")
+struct IndexTests {
+    let folder: IndexFolder
+    init() throws { folder = try IndexFolder() }
+
+    @Test(arguments: [Metric.cosine, .innerProduct, .l2])
+    func exactSearchEqualsAFloat64BruteForce(metric: Metric) throws {
+        let vectors = randomVectors(1500, dimension: 70, seed: 1)
+        let index = try VectorIndex.create(at: folder.folder("exact-\(metric)"), configuration: .init(dimension: 70, metric: metric, M: 8, efConstruction: 40))
+        try index.add(contentsOf: vectors)
+        for query in randomVectors(10, dimension: 70, seed: 2) {
+            let found = try index.exactSearch(query, k: 10)
+            let expected = bruteForce(query, vectors, k: 10, metric: metric)
+            #expect(found.map { Int($0.id) } == expected.map(\.id))
+            for (result, reference) in zip(found, expected) {
+                #expect(abs(Double(result.score) - reference.score) < 1e-3 * max(1, abs(reference.score)))
+            }
+        }
+    }
+
+    @Test func hnswRecallOnRealEmbeddings() throws {
+        try #require(PyDocs.available, "needs ../shared/data/pydocs")
+        let count = 4000
+        let vectors = try PyDocs.floats("vectors.f32", limit: count)
+        let queries = try PyDocs.floats("queries.f32", limit: 100)
+        var recalls: [ElementType: Double] = [:]
+        var truth: [[Int]] = []
+        for type in ElementType.allCases {
+            let index = try VectorIndex.create(at: folder.folder("pydocs-\(type)"), configuration: .init(dimension: 384, elementType: type, M: 16, efConstruction: 100))
+            try index.add(contentsOf: vectors)
+            if type == .float32 {
+                // Exact search is checked against a Float64 brute force elsewhere; here it is the truth.
+                truth = try queries.map { try index.exactSearch($0, k: 10).map { Int($0.id) } }
+            }
+            let found = try index.search(queries, k: 10)
+            recalls[type] = recall(found, truth, k: 10)
+        }
+        #expect(recalls[.float32]! >= 0.98, "Float32 recall@10 \(recalls[.float32]!)")
+        #expect(recalls[.float16]! >= 0.97, "Float16 recall@10 \(recalls[.float16]!)")
+        #expect(recalls[.int8]! >= 0.90, "Int8 recall@10 \(recalls[.int8]!)")
+    }
+}
