@@ -41,6 +41,7 @@ let package = Package(
             name: "MnemapCLI",
             dependencies: [
                 "MappedMemory",
+                "MappedStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -66,7 +67,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MnemapCLITests",
-            dependencies: ["MappedMemory", "MnemapCLI"]
+            dependencies: ["MappedMemory", "MappedStore", "MnemapCLI"]
         ),
     ]
 )
