@@ -9,7 +9,8 @@ struct KVPut: ParsableCommand {
         abstract: "Store a value for a key, replacing any value.",
         discussion: """
             Give the value as - to read it from standard input: its bytes as they are, or with \
-            --hex its hexadecimal (surrounding whitespace ignored). Creates the store when it \
+            --hex its hexadecimal (surrounding whitespace ignored). To store a single dash, use \
+            --hex (the value 2d, the key in hex too). Creates the store when it \
             does not exist; a named tree must exist unless --create-tree is given. The value is \
             on disk when the command returns.
             """

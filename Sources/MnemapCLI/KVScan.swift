@@ -8,7 +8,7 @@ struct KVScan: ParsableCommand {
         abstract: "List entries in key order (bytewise), optionally in a range or with a prefix.",
         discussion: """
             --from is inclusive and --to exclusive; with --prefix only keys starting with it are \
-            listed (combined with --from/--to, all must hold). Keys are ordered bytewise.
+            listed (combined with --from/--to, all must hold).
 
             Output: one entry a line, key and value separated by a tab. In text mode, bytes are \
             shown as UTF-8 with \\\\, \\t, \\n, \\r and other control bytes escaped (\\xHH); when \
