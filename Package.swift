@@ -52,6 +52,7 @@ let package = Package(
             name: "MnemapCLI",
             dependencies: [
                 "MappedMemory",
+                "MappedStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -81,7 +82,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MnemapCLITests",
-            dependencies: ["MappedMemory", "MnemapCLI"]
+            dependencies: ["MappedMemory", "MappedStore", "MnemapCLI"]
         ),
     ]
 )

@@ -86,13 +86,14 @@ public final class MappedStore: @unchecked Sendable {
     /// - Throws: `.notAStore`, `.unsupportedVersion`, `.noValidMeta`, `.truncated` for files that
     ///   are not (intact) stores; `.system` for what the OS refused.
     public init(path: String, options: Options = Options()) throws {
+        // The data file first: with `create: false` a missing store must leave no lock file behind.
+        let data = try Self.openData(path: path, options: options)
         let lockFile: LockFile
         do {
             lockFile = try LockFile(path: path + "-lock", system: options.system)
         } catch {
             throw StoreError.wrap(error, path: path)
         }
-        let data = try Self.openData(path: path, options: options)
         let fileSize = try Self.prepare(data.file, lockFile: lockFile, path: path, options: options)
         let map = try Self.mapData(path: path, fileSize: fileSize, options: options)
         self.path = path

@@ -47,6 +47,13 @@ struct DamageTests {
         #expect(throws: StoreError.self) { _ = try MappedStore(path: folder.file("absent"), options: .init(create: false)) }
     }
 
+    @Test func openingAMissingStoreWithoutCreateLeavesNoFileBehind() throws {
+        let path = folder.file("absent")
+        #expect(throws: StoreError.self) { _ = try MappedStore(path: path, options: .init(create: false)) }
+        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect(!FileManager.default.fileExists(atPath: path + "-lock"))
+    }
+
     @Test func anotherVersionIsNamed() throws {
         let path = try makeStore("version", entries: 10)
         for slot in 0..<2 {
