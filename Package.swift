@@ -76,9 +76,14 @@ let package = Package(
             name: "MappedStoreTests",
             dependencies: ["MappedStore", "MappedMemory", "MappedStoreTestHelper"]
         ),
+        .executableTarget(
+            name: "VectorIndexTestHelper",
+            dependencies: ["VectorIndex"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "VectorIndexTests",
-            dependencies: ["VectorIndex", "MappedMemory"]
+            dependencies: ["VectorIndex", "MappedMemory", "VectorIndexTestHelper"]
         ),
         .testTarget(
             name: "MnemapCLITests",

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+@testable import VectorIndex
+
+@Suite("VectorIndex changes, reopening and damage")
+struct LifecycleTests {
+    let folder: IndexFolder
+    init() throws { folder = try IndexFolder() }
+
+    @Test func filtersDeletesUpdatesAndReopening() throws {
+        let path = folder.folder("index")
+        let vectors = randomVectors(2000, dimension: 48, seed: 9)
+        do {
+            let index = try VectorIndex.create(at: path, configuration: .init(dimension: 48, M: 12, efConstruction: 80))
+            try index.add(contentsOf: vectors)
+            let query = vectors[17]
+            #expect(try index.search(query, k: 1).first?.id == 17)
+            // A selective allow-set is searched exactly: it still returns k results.
+            let allowed: Set<UInt32> = [3, 999, 1500, 1999, 42]
+            let filtered = try index.search(query, k: 5, filter: .allow(allowed))
+            #expect(Set(filtered.map(\.id)) == allowed)
+            let even = try index.search(query, k: 10, filter: .predicate { $0 % 2 == 0 })
+            #expect(even.count == 10 && even.allSatisfy { $0.id % 2 == 0 })
+            try index.delete(17)
+            #expect(try index.search(query, k: 5).allSatisfy { $0.id != 17 })
+            #expect(try index.exactSearch(query, k: 5).allSatisfy { $0.id != 17 })
+            let moved = try index.update(100, to: vectors[17])
+            #expect(moved == 2000)
+            #expect(try index.search(query, k: 1).first?.id == 2000)
+            #expect(index.isDeleted(100))
+            try index.commit()
+            #expect(index.check().isIntact)
+        }
+        let reopened = try VectorIndex(directory: path)
+        #expect(reopened.count == 2001)
+        #expect(reopened.deletedCount == 2)
+        #expect(try reopened.search(vectors[17], k: 1).first?.id == 2000)
+        #expect(try reopened.vector(5) == VectorIndex.normalized(vectors[5]))
+        #expect(throws: VectorIndexError.self) { try reopened.add(vectors[0]) }
+        #expect(throws: VectorIndexError.self) { _ = try reopened.search([1, 2, 3], k: 1) }
+        #expect(throws: VectorIndexError.self) { _ = try reopened.search([Float](repeating: .nan, count: 48), k: 1) }
+        let stat = reopened.stat()
+        #expect(stat.count == 2001 && stat.durableCount == 2001 && stat.levels[0] > 1500)
+        #expect(reopened.check().isIntact)
+    }
+
+    @Test func oneWriterAtATime() throws {
+        let path = folder.folder("index")
+        let writer = try VectorIndex.create(at: path, configuration: .init(dimension: 8))
+        #expect(throws: VectorIndexError(path: path, reason: .writerExists)) { _ = try VectorIndex(directory: path, writable: true) }
+        let reader = try VectorIndex(directory: path)
+        try writer.add([1, 2, 3, 4, 5, 6, 7, 8])
+        #expect(reader.count == 1)
+    }
+
+    @Test func damagedFilesGiveErrorsNotCrashes() throws {
+        let path = folder.folder("index")
+        do {
+            let index = try VectorIndex.create(at: path, configuration: .init(dimension: 16, M: 8, efConstruction: 40))
+            try index.add(contentsOf: randomVectors(3000, dimension: 16, seed: 4))
+            try index.commit()
+        }
+        // Flipped graph bytes: searches return published ids or nothing, never crash; check reports.
+        let graph = try FileHandle(forUpdating: URL(fileURLWithPath: path + "/graph"))
+        var random = SplitMix64(state: 77)
+        for _ in 0..<400 {
+            try graph.seek(toOffset: UInt64(Int.random(in: 4096..<(4096 + 3000 * (16 + 4 * 16)), using: &random)))
+            graph.write(Data([UInt8.random(in: 0...255, using: &random)]))
+        }
+        try graph.close()
+        let damaged = try VectorIndex(directory: path)
+        for query in randomVectors(50, dimension: 16, seed: 5) {
+            for result in try damaged.search(query, k: 10) { #expect(Int(result.id) < damaged.count) }
+        }
+        #expect(!damaged.check().isIntact)
+        // A truncated vectors file.
+        let vectors = try FileHandle(forUpdating: URL(fileURLWithPath: path + "/vectors"))
+        try vectors.truncate(atOffset: 4096 + 100 * 64)
+        try vectors.close()
+        #expect(throws: VectorIndexError.self) { _ = try VectorIndex(directory: path) }
+        // A foreign or damaged header.
+        try Data(repeating: 7, count: 8192).write(to: URL(fileURLWithPath: path + "/vectors"))
+        #expect(throws: VectorIndexError(path: path + "/vectors", reason: .notAnIndex)) { _ = try VectorIndex(directory: path) }
+        #expect(throws: VectorIndexError.self) { _ = try VectorIndex(directory: folder.folder("nothing")) }
+    }
+}
