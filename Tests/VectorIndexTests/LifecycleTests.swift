@@ -84,3 +84,36 @@ struct LifecycleTests {
         #expect(throws: VectorIndexError.self) { _ = try VectorIndex(directory: folder.folder("nothing")) }
     }
 }
+
+@Suite("VectorIndex after a power loss")
+struct PowerLossRecoveryTests {
+    let folder: IndexFolder
+    init() throws { folder = try IndexFolder() }
+
+    /// What a restart after power loss looks like to the next writer: the header says "changed
+    /// since the last commit", written during another boot. Only the committed vectors are kept,
+    /// and links to the lost ones are removed from the graph.
+    @Test func afterARestartOnlyCommittedVectorsRemainAndTheGraphIsRepaired() throws {
+        let path = folder.folder("index")
+        let vectors = randomVectors(800, dimension: 24, seed: 12)
+        do {
+            let index = try VectorIndex.create(at: path, configuration: .init(dimension: 24, M: 8, efConstruction: 40))
+            try index.add(contentsOf: Array(vectors[..<500]))
+            try index.commit()
+            try index.add(contentsOf: Array(vectors[500...]))
+            // Uncommitted: the old nodes now link to nodes 500...799.
+            #expect(index.storage.durableCount == 500 && index.count == 800)
+            // Pretend the header was written during another boot.
+            for offset in 0..<16 { index.storage.vectorsBase.storeBytes(of: UInt8(0xEE), toByteOffset: IndexStorage.bootOffset + offset, as: UInt8.self) }
+        }
+        let recovered = try VectorIndex(directory: path, writable: true)
+        #expect(recovered.count == 500)
+        let report = recovered.check()
+        #expect(report.isIntact, "\(report.problems.prefix(3))")
+        for id in [0, 123, 499] { #expect(try recovered.search(vectors[id], k: 1).first?.id == UInt32(id)) }
+        // And it goes on: new vectors get the ids of the lost ones.
+        #expect(try recovered.add(vectors[700]) == 500)
+        try recovered.commit()
+        #expect(recovered.check().isIntact)
+    }
+}
