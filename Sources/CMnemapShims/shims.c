@@ -174,3 +174,23 @@ unsigned long mnemap_fault_guard_end(uintptr_t *first_page, uintptr_t *last_page
     guard.faults = 0;
     return faults;
 }
+
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <linux/fs.h>
+#endif
+#if defined(__APPLE__)
+#include <stdio.h>
+#endif
+
+int mnemap_exchange_paths(const char *first, const char *second) {
+#if defined(__linux__) && defined(SYS_renameat2)
+    return (int)syscall(SYS_renameat2, AT_FDCWD, first, AT_FDCWD, second, RENAME_EXCHANGE);
+#elif defined(__APPLE__)
+    return renamex_np(first, second, RENAME_SWAP);
+#else
+    (void)first; (void)second;
+    errno = ENOTSUP;
+    return -1;
+#endif
+}

@@ -117,3 +117,31 @@ struct PowerLossRecoveryTests {
         #expect(recovered.check().isIntact)
     }
 }
+
+@Suite("VectorIndex compaction")
+struct CompactionTests {
+    let folder: IndexFolder
+    init() throws { folder = try IndexFolder() }
+
+    @Test func compactionDropsDeletedVectorsAndSwitchesAtomically() throws {
+        let path = folder.folder("index")
+        let vectors = randomVectors(1200, dimension: 16, seed: 31)
+        do {
+            let index = try VectorIndex.create(at: path, configuration: .init(dimension: 16, M: 8, efConstruction: 40))
+            try index.add(contentsOf: vectors)
+            for id in Swift.stride(from: 0, to: 1200, by: 3) { try index.delete(UInt32(id)) }
+            try index.commit()
+        }
+        let reader = try VectorIndex(directory: path)
+        let mapping = try VectorIndex.compact(directory: path)
+        #expect(mapping.count == 800)
+        #expect(mapping[1] == 0 && mapping[2] == 1 && mapping[4] == 2)
+        // A searcher that opened before keeps its (old) view.
+        #expect(reader.count == 1200)
+        let compacted = try VectorIndex(directory: path)
+        #expect(compacted.count == 800 && compacted.deletedCount == 0)
+        #expect(compacted.check().isIntact)
+        #expect(try compacted.search(vectors[5], k: 1).first?.id == mapping[5])
+        #expect(!FileManager.default.fileExists(atPath: path + ".compacting"))
+    }
+}

@@ -105,3 +105,16 @@ int mnemap_futex_wake(uint32_t *address, int count);
 }
 #endif
 #endif
+
+#ifndef CMNEMAP_SHIMS_EXCHANGE_H
+#define CMNEMAP_SHIMS_EXCHANGE_H
+#ifdef __cplusplus
+extern "C" {
+#endif
+/// Atomically exchanges two paths (files or folders): `renameat2(RENAME_EXCHANGE)` on Linux,
+/// `renamex_np(RENAME_SWAP)` on Apple platforms. Returns 0 or -1 with errno (ENOTSUP elsewhere).
+int mnemap_exchange_paths(const char *first, const char *second);
+#ifdef __cplusplus
+}
+#endif
+#endif
