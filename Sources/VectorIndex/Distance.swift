@@ -153,6 +153,46 @@ enum Kernels {
     }
     #endif
 
+    /// Σ a·b with both in Float16.
+    static func dotHalfHalf(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Float {
+        var sum: Float = 0
+        var i = 0
+        #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
+        var s0 = SIMD16<Float>()
+        while i + 16 <= count {
+            s0 += loadHalf16(a, i) * loadHalf16(b, i)
+            i += 16
+        }
+        sum = s0.sum()
+        #endif
+        while i < count {
+            sum += loadHalf(a, index: i) * loadHalf(b, index: i)
+            i += 1
+        }
+        return sum
+    }
+
+    /// Σ (a−b)² with both in Float16.
+    static func squaredL2HalfHalf(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Float {
+        var sum: Float = 0
+        var i = 0
+        #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
+        var s0 = SIMD16<Float>()
+        while i + 16 <= count {
+            let d = loadHalf16(a, i) - loadHalf16(b, i)
+            s0 += d * d
+            i += 16
+        }
+        sum = s0.sum()
+        #endif
+        while i < count {
+            let d = loadHalf(a, index: i) - loadHalf(b, index: i)
+            sum += d * d
+            i += 1
+        }
+        return sum
+    }
+
     /// Σ a·b over Int8, accumulated exactly in Int32.
     static func dotInt8(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Int32 {
         var s0 = SIMD16<Int32>(), s1 = SIMD16<Int32>()

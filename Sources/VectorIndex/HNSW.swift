@@ -59,9 +59,8 @@ extension IndexStorage {
         var kept: [(distance: Float, id: UInt32)] = []
         for candidate in candidates {
             if kept.count >= maximum { break }
-            let query = prepare(vector(candidate.id))
             var good = true
-            for other in kept where distance(query, other.id) < candidate.distance {
+            for other in kept where distance(candidate.id, other.id) < candidate.distance {
                 good = false
                 break
             }
@@ -95,9 +94,8 @@ extension IndexStorage {
                     setNeighbors(neighbor, layer: layer, current)
                 } else {
                     // Full: keep the best of the old list plus the new node, chosen by the heuristic.
-                    let base = prepare(vector(neighbor))
-                    var pool = current.map { (distance: distance(base, $0), id: $0) }
-                    pool.append((distance(base, id), id))
+                    var pool = current.map { (distance: distance(neighbor, $0), id: $0) }
+                    pool.append((distance(neighbor, id), id))
                     pool.sort { $0.distance < $1.distance }
                     setNeighbors(neighbor, layer: layer, selectNeighbors(pool, maximum: capacity))
                 }

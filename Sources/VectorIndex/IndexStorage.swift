@@ -117,7 +117,9 @@ final class IndexStorage: @unchecked Sendable {
         let offset = Int(truncatingIfNeeded: base.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
         let blockSize = (1 + configuration.M) * 4
         let start = offset + (layer - 1) * blockSize
-        guard offset >= Self.headerSize, start + blockSize <= links.count else { return nil }
+        // Bounded by the bytes the writer has published in `links` (never past the file's end).
+        let used = min(links.count, Int(truncatingIfNeeded: word(Self.linksUsedOffset).load(ordering: .acquiring)))
+        guard offset >= Self.headerSize, start >= offset, start + blockSize <= used else { return nil }
         return (linksBase + start, linksBase + start + 4, configuration.M)
     }
 

@@ -89,8 +89,30 @@ extension IndexStorage {
         }
     }
 
-    /// Distance between two stored vectors (building the graph).
+    /// Distance between two stored vectors (building the graph), computed in place: no copies.
+    @inline(__always)
     func distance(_ a: UInt32, _ b: UInt32) -> Float {
-        distance(prepare(vector(a)), b)
+        let x = UnsafeRawPointer(slot(a))
+        let y = UnsafeRawPointer(slot(b))
+        let dimension = configuration.dimension
+        let l2 = configuration.metric == .l2
+        switch configuration.elementType {
+        case .float32:
+            return l2 ? Kernels.squaredL2(x, y, count: dimension) : 1 - Kernels.dot(x, y, count: dimension)
+        case .float16:
+            return l2 ? Kernels.squaredL2HalfHalf(x, y, count: dimension) : 1 - Kernels.dotHalfHalf(x, y, count: dimension)
+        case .int8:
+            let scaleX = x.loadUnaligned(as: Float.self)
+            let scaleY = y.loadUnaligned(as: Float.self)
+            if l2 {
+                var sum: Float = 0
+                for index in 0..<dimension {
+                    let difference = Float(x.load(fromByteOffset: 4 + index, as: Int8.self)) * scaleX - Float(y.load(fromByteOffset: 4 + index, as: Int8.self)) * scaleY
+                    sum += difference * difference
+                }
+                return sum
+            }
+            return 1 - Float(Kernels.dotInt8(x + 4, y + 4, count: dimension)) * scaleX * scaleY
+        }
     }
 }

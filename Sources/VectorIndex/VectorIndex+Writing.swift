@@ -16,7 +16,7 @@ extension VectorIndex {
             try ensureCapacity(for: Int(id) + 1)
             try markDirty()
             storage.store(prepared.floats, at: id)
-            let level = randomLevel()
+            let level = randomLevel(for: id)
             let node = storage.node(id)
             node.initializeMemory(as: UInt8.self, repeating: 0, count: storage.nodeSize)
             node.storeBytes(of: UInt32(level), toByteOffset: 4, as: UInt32.self)
@@ -101,9 +101,14 @@ extension VectorIndex {
         max(IndexStorage.headerSize, Int(storage.word(IndexStorage.linksUsedOffset).load(ordering: .relaxed)))
     }
 
-    /// A node's level: ⌊−ln(U) · mL⌋ with mL = 1 / ln(M), as in the paper.
-    func randomLevel() -> Int {
-        let uniform = Double.random(in: Double.ulpOfOne..<1)
+    /// A node's level: ⌊−ln(U) · mL⌋ with mL = 1 / ln(M), as in the paper. U is derived from the
+    /// id by a hash, so building the same vectors gives the same graph.
+    func randomLevel(for id: UInt32) -> Int {
+        var z = UInt64(id) &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        let uniform = max(Double(z >> 11) / Double(1 << 53), Double.ulpOfOne)
         let level = Int(-log(uniform) / log(Double(configuration.M)))
         return min(level, IndexStorage.maxLevel)
     }
