@@ -69,40 +69,71 @@ extension IndexStorage {
         return kept.map(\.id)
     }
 
-    /// INSERT of node `id` (its vector is stored; its level set) into the graph of `count` nodes
-    /// (ids below `id`). Readers keep searching meanwhile: they skip `id` until it is published.
-    func insert(_ id: UInt32, level: Int, visited: VisitedList) {
-        let limit = Int(id) + 1
-        guard let entry = entry else {
-            setEntry(id, level: level)
+    /// INSERT of node `id` (its vector is stored; its level set) into the graph. Readers keep
+    /// searching meanwhile: they skip `id` until it is published. With `locks`, other threads
+    /// insert at the same time (a parallel build): every list change holds its node's lock.
+    func insert(_ id: UInt32, level: Int, limit: Int, visited: VisitedList, locks: StripedLocks? = nil) {
+        let entry: (id: UInt32, level: Int)? = locks?.entry.withLock { () -> (id: UInt32, level: Int)? in
+            guard let current = self.entry else {
+                setEntry(id, level: level)
+                return nil
+            }
+            return current
+        } ?? (locks == nil ? self.entry : nil)
+        guard let entry, entry.id != id else {
+            if locks == nil && self.entry == nil { setEntry(id, level: level) }
             return
         }
         let query = prepare(vector(id))
-        var nearest = greedyDescent(query, from: entry, to: level, limit: Int(id))
+        var nearest = greedyDescent(query, from: entry, to: level, limit: limit)
         var entries = [nearest]
         for layer in Swift.stride(from: min(level, entry.level), through: 0, by: -1) {
-            let found = searchLayer(query, entries: entries, ef: configuration.efConstruction, layer: layer, limit: Int(id), visited: visited)
-            let candidates = found.sortedAscending()
+            let found = searchLayer(query, entries: entries, ef: configuration.efConstruction, layer: layer, limit: limit, visited: visited)
+            let candidates = found.sortedAscending().filter { $0.id != id }
             let chosen = selectNeighbors(candidates, maximum: configuration.M)
-            setNeighbors(id, layer: layer, chosen)
             let capacity = layer == 0 ? configuration.M0 : configuration.M
+            withLock(locks, id) {
+                // Links other threads added meanwhile are kept after the chosen ones.
+                let existing = locks == nil ? [] : neighbors(id, layer: layer, limit: limit).filter { !chosen.contains($0) }
+                setNeighbors(id, layer: layer, Array((chosen + existing).prefix(capacity)))
+            }
             for neighbor in chosen {
-                var current = neighbors(neighbor, layer: layer, limit: limit)
-                guard !current.contains(id) else { continue }
-                if current.count < capacity {
-                    current.append(id)
-                    setNeighbors(neighbor, layer: layer, current)
-                } else {
-                    // Full: keep the best of the old list plus the new node, chosen by the heuristic.
-                    var pool = current.map { (distance: distance(neighbor, $0), id: $0) }
-                    pool.append((distance(neighbor, id), id))
-                    pool.sort { $0.distance < $1.distance }
-                    setNeighbors(neighbor, layer: layer, selectNeighbors(pool, maximum: capacity))
+                withLock(locks, neighbor) {
+                    var current = neighbors(neighbor, layer: layer, limit: limit)
+                    guard !current.contains(id) else { return }
+                    if current.count < capacity {
+                        current.append(id)
+                        setNeighbors(neighbor, layer: layer, current)
+                    } else {
+                        // Full: keep the best of the old list plus the new node, chosen by the heuristic.
+                        var pool = current.map { (distance: distance(neighbor, $0), id: $0) }
+                        pool.append((distance(neighbor, id), id))
+                        pool.sort { $0.distance < $1.distance }
+                        setNeighbors(neighbor, layer: layer, selectNeighbors(pool, maximum: capacity))
+                    }
                 }
             }
-            entries = candidates
+            entries = candidates.isEmpty ? entries : candidates
             nearest = candidates.first ?? nearest
         }
-        if level > entry.level { setEntry(id, level: level) }
+        if let locks {
+            locks.entry.withLock {
+                if let current = self.entry, level > current.level { setEntry(id, level: level) }
+            }
+        } else if level > entry.level {
+            setEntry(id, level: level)
+        }
     }
+
+    @inline(__always)
+    private func withLock(_ locks: StripedLocks?, _ id: UInt32, _ body: () -> Void) {
+        if let locks { locks.lock(for: id).withLock(body) } else { body() }
+    }
+}
+
+/// Locks for a parallel build: one per stripe of node ids, and one for the entry point.
+final class StripedLocks: @unchecked Sendable {
+    let stripes: [Lock] = (0..<1024).map { _ in Lock() }
+    let entry = Lock()
+    @inline(__always) func lock(for id: UInt32) -> Lock { stripes[Int(id) & 1023] }
 }

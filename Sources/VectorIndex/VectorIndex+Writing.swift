@@ -22,16 +22,60 @@ extension VectorIndex {
             node.storeBytes(of: UInt32(level), toByteOffset: 4, as: UInt32.self)
             node.storeBytes(of: UInt64(try allocateLinks(level: level)), toByteOffset: 8, as: UInt64.self)
             let visited = VisitedList()
-            storage.insert(id, level: level, visited: visited)
+            storage.insert(id, level: level, limit: Int(id), visited: visited)
             storage.word(IndexStorage.countOffset).store(UInt64(id) + 1, ordering: .releasing)
             return id
         }
     }
 
-    /// Adds many vectors; returns their ids.
+    /// Adds many vectors, on all cores; returns their ids (consecutive). Searchers see the whole
+    /// batch at once when it is linked.
+    ///
+    /// Cost: the HNSW insertions, spread over the cores (nodes are linked in parallel, each list
+    /// change under its node's lock, as in hnswlib).
     @discardableResult
     public func add(contentsOf vectors: [[Float]]) throws -> [UInt32] {
-        try vectors.map { try add($0) }
+        try writing {
+            let items = try vectors.map { try prepared($0).floats }
+            guard !items.isEmpty else { return [] }
+            let first = storage.publishedCount
+            try ensureCapacity(for: first + items.count)
+            try markDirty()
+            var levels: [Int] = []
+            for (offset, vector) in items.enumerated() {
+                let id = UInt32(first + offset)
+                storage.store(vector, at: id)
+                let level = randomLevel(for: id)
+                let node = storage.node(id)
+                node.initializeMemory(as: UInt8.self, repeating: 0, count: storage.nodeSize)
+                node.storeBytes(of: UInt32(level), toByteOffset: 4, as: UInt32.self)
+                node.storeBytes(of: UInt64(try allocateLinks(level: level)), toByteOffset: 8, as: UInt64.self)
+                levels.append(level)
+            }
+            let limit = first + items.count
+            let threads = items.count < 256 ? 1 : ProcessInfo.processInfo.activeProcessorCount
+            if threads == 1 {
+                let visited = VisitedList()
+                for offset in 0..<items.count {
+                    storage.insert(UInt32(first + offset), level: levels[offset], limit: first + offset, visited: visited)
+                }
+            } else {
+                let locks = StripedLocks()
+                let next = ManagedCounter(first)
+                let levels = levels
+                let storage = storage
+                DispatchQueue.concurrentPerform(iterations: threads) { _ in
+                    let visited = VisitedList()
+                    while true {
+                        let id = next.take()
+                        guard id < limit else { return }
+                        storage.insert(UInt32(id), level: levels[id - first], limit: limit, visited: visited, locks: locks)
+                    }
+                }
+            }
+            storage.word(IndexStorage.countOffset).store(UInt64(limit), ordering: .releasing)
+            return (first..<limit).map { UInt32($0) }
+        }
     }
 
     /// Marks `id` deleted: searches skip it from now on (the graph still routes through it until
@@ -189,4 +233,12 @@ extension VectorIndex {
         if let best { storage.setEntry(best.id, level: best.level) } else { storage.word(IndexStorage.entryOffset).store(0, ordering: .releasing) }
         storage.word(IndexStorage.deletedOffset).store(deleted, ordering: .relaxed)
     }
+}
+
+/// A counter shared by the threads of a parallel build.
+final class ManagedCounter: @unchecked Sendable {
+    private var value: Int
+    private let lock = Lock()
+    init(_ value: Int) { self.value = value }
+    func take() -> Int { lock.withLock { defer { value += 1 }; return value } }
 }
