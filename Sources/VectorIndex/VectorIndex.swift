@@ -260,10 +260,21 @@ public final class VectorIndex: @unchecked Sendable {
         return exact(prepared, k: k, limit: count, accept: accept)
     }
 
-    private func exact(_ query: PreparedQuery, k: Int, limit: Int, accept: @escaping (UInt32) -> Bool) -> [SearchResult] {
+    /// The exact `k` nearest vectors of each query, queries spread over the cores.
+    public func exactSearch(_ queries: [[Float]], k: Int) throws -> [[SearchResult]] {
+        let prepared = try queries.map { try self.prepared($0) }
+        let limit = count
+        let results = ResultSlots<[SearchResult]>(count: queries.count)
+        DispatchQueue.concurrentPerform(iterations: queries.count) { index in
+            results.set(index, self.exact(prepared[index], k: k, limit: limit, accept: { _ in true }, parallel: false))
+        }
+        return results.values.map { $0! }
+    }
+
+    private func exact(_ query: PreparedQuery, k: Int, limit: Int, accept: @escaping (UInt32) -> Bool, parallel: Bool = true) -> [SearchResult] {
         guard k > 0, limit > 0 else { return [] }
         nonisolated(unsafe) let accept = accept
-        let parts = limit < 4096 ? 1 : ProcessInfo.processInfo.activeProcessorCount
+        let parts = limit < 4096 || !parallel ? 1 : ProcessInfo.processInfo.activeProcessorCount
         let heaps = ResultSlots<DistanceHeap>(count: parts)
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             var heap = DistanceHeap(maxOnTop: true, capacity: k + 1)

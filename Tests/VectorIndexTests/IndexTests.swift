@@ -12,7 +12,12 @@ struct IndexTests {
         let vectors = randomVectors(1500, dimension: 70, seed: 1)
         let index = try VectorIndex.create(at: folder.folder("exact-\(metric)"), configuration: .init(dimension: 70, metric: metric, M: 8, efConstruction: 40))
         try index.add(contentsOf: vectors)
-        for query in randomVectors(10, dimension: 70, seed: 2) {
+        let queries = randomVectors(10, dimension: 70, seed: 2)
+        let batched = try index.exactSearch(queries, k: 10)
+        for (query, batch) in zip(queries, batched) {
+            #expect(try index.exactSearch(query, k: 10) == batch)
+        }
+        for query in queries {
             let found = try index.exactSearch(query, k: 10)
             let expected = bruteForce(query, vectors, k: 10, metric: metric)
             #expect(found.map { Int($0.id) } == expected.map(\.id))
