@@ -83,7 +83,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VectorIndexTests",
-            dependencies: ["VectorIndex", "MappedMemory", "VectorIndexTestHelper"]
+            dependencies: ["VectorIndex", "MappedMemory", "MappedStore", "VectorIndexTestHelper"]
         ),
         .testTarget(
             name: "MnemapCLITests",
