@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "MappedMemory", targets: ["MappedMemory"]),
+        .library(name: "MappedJournal", targets: ["MappedJournal"]),
         .executable(name: "mnemap", targets: ["MnemapCLI"]),
     ],
     dependencies: [
@@ -28,10 +29,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // A persisted, memory-mapped log for producer/consumer IPC between processes.
+        .target(
+            name: "MappedJournal",
+            dependencies: [
+                "MappedMemory",
+                .product(name: "Atomics", package: "swift-atomics"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "MnemapCLI",
             dependencies: [
                 "MappedMemory",
+                "MappedJournal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -42,13 +53,23 @@ let package = Package(
             dependencies: ["MappedMemory"],
             swiftSettings: strict
         ),
+        // Producer and consumer child processes for the journal tests.
+        .executableTarget(
+            name: "MappedJournalTestHelper",
+            dependencies: ["MappedJournal", "MappedMemory"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MappedJournalTests",
+            dependencies: ["MappedJournal", "MappedMemory", "MappedJournalTestHelper"]
+        ),
         .testTarget(
             name: "MappedMemoryTests",
             dependencies: ["MappedMemory", "MappedMemoryTestHelper"]
         ),
         .testTarget(
             name: "MnemapCLITests",
-            dependencies: ["MappedMemory", "MnemapCLI"]
+            dependencies: ["MappedMemory", "MappedJournal", "MnemapCLI"]
         ),
     ]
 )

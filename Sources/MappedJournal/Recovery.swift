@@ -1,0 +1,147 @@
+import MappedMemory
+
+/// What recovery did when the journal was opened by the first process after all others had ended.
+public struct RecoveryReport: Sendable, Equatable {
+    /// Segments whose unsynced part was scanned.
+    public var scannedSegments: [UInt32] = []
+    /// Slots that producers claimed and never published (they died), now padding.
+    public var paddedClaims = 0
+    /// Where segments were ended because the record there was torn or missing (a crash lost it and
+    /// everything after it in that segment, none of which had been synced).
+    public var sealedAt: [JournalPosition] = []
+    /// Damaged records in the synced part of a segment (media damage, not a crash): left as they
+    /// are; readers report them as errors, `check` lists them.
+    public var damaged: [JournalPosition] = []
+
+    public init() {}
+
+    /// Whether recovery changed nothing.
+    public var isEmpty: Bool { paddedClaims == 0 && sealedAt.isEmpty && damaged.isEmpty }
+}
+
+/// Crash recovery, run by the first opener (no other process has the journal open).
+///
+/// For each segment not yet durable to its end (the tail of the journal), frames from its
+/// `syncedUpTo` on are walked:
+/// - published with a matching checksum, padding: kept;
+/// - claimed (the producer died before publishing): padded over, the boundary is in the commit word;
+/// - a zero commit word where space was claimed, or a torn record (bad checksum, impossible
+///   length): the segment is sealed there with an end-of-segment word. Nothing from there on was
+///   synced (a sync moves `syncedUpTo` past a record only after flushing it), so only unsynced
+///   records are dropped, and nothing torn is ever returned;
+/// - the tail of the newest segment: bytes after the last record are zeroed, so that stale
+///   unsynced frames from before the crash can never reappear, and the tail word is reset there.
+enum Recovery {
+    static func run(_ journal: Journal, numbers: [UInt32]) throws(JournalError) -> RecoveryReport {
+        var report = RecoveryReport()
+        guard journal.writable, let newest = numbers.last else { return report }
+        // The segments after the last one durable to its end.
+        var first = numbers.startIndex
+        for position in numbers.indices.reversed() {
+            guard let segment = try journal.segment(numbers[position]) else { continue }
+            if segment.isDurableEnd { first = position + 1; break }
+            first = position
+        }
+        for number in numbers[first...] {
+            guard let segment = try journal.segment(number) else { continue }
+            report.scannedSegments.append(number)
+            try recover(segment, isNewest: number == newest, report: &report)
+        }
+        return report
+    }
+
+    private static func recover(_ segment: Segment, isNewest: Bool, report: inout RecoveryReport) throws(JournalError) {
+        var offset = segment.syncedUpTo
+        var claims: UInt64 = 0
+        var padded = false
+        while true {
+            switch segment.frame(at: offset) {
+            case .record(let record):
+                claims = max(claims, UInt64(record.index.claim) + 1)
+                offset = record.nextPosition.offset
+            case .padding(let next):
+                offset = next
+            case .end:
+                if padded { try segment.flush(0..<segment.segmentSize) }
+                return
+            case .inFlight(let length?):
+                segment.padClaimed(at: offset, length: length)
+                report.paddedClaims += 1
+                padded = true
+                offset += length
+            case .inFlight(nil):
+                seal(segment, at: offset, claims: claims)
+                report.sealedAt.append(JournalPosition(segment: segment.number, offset: offset))
+                try segment.flush(0..<segment.segmentSize)
+                return
+            case .unclaimed:
+                if isNewest {
+                    if resetTail(segment, at: offset, claims: claims) || padded { try segment.flush(0..<segment.segmentSize) }
+                    return
+                } else {
+                    seal(segment, at: offset, claims: claims)
+                    report.sealedAt.append(JournalPosition(segment: segment.number, offset: offset))
+                }
+                try segment.flush(0..<segment.segmentSize)
+                return
+            case .damaged(_, let next):
+                if offset < segment.syncedUpTo {
+                    report.damaged.append(JournalPosition(segment: segment.number, offset: offset))
+                    guard let next else { return }
+                    offset = next
+                } else {
+                    seal(segment, at: offset, claims: claims)
+                    report.sealedAt.append(JournalPosition(segment: segment.number, offset: offset))
+                    try segment.flush(0..<segment.segmentSize)
+                    return
+                }
+            }
+        }
+    }
+
+    /// Clears index entries that point at or past `offset` (records a crash took away).
+    @discardableResult
+    private static func clearIndex(_ segment: Segment, from offset: Int) -> Bool {
+        var changed = false
+        for entry in 0..<segment.indexEntries {
+            let word = segment.atomic32(SegmentFormat.indexStart + entry * 4)
+            if Int(word.load(ordering: .relaxed)) >= offset {
+                word.store(0, ordering: .relaxed)
+                changed = true
+            }
+        }
+        return changed
+    }
+
+    /// Ends the segment at `offset`: producers move to the next segment, readers stop here.
+    private static func seal(_ segment: Segment, at offset: Int, claims: UInt64) {
+        clearIndex(segment, from: offset)
+        segment.commit(at: offset).store(RecordFormat.word(.end, length: 0), ordering: .releasing)
+        segment.sealedAtWord.store(UInt64(offset), ordering: .releasing)
+        let (_, tailClaims) = segment.tailState
+        segment.tail.store(max(claims, tailClaims) << SegmentFormat.claimShift | UInt64(segment.dataEnd + 8), ordering: .releasing)
+    }
+
+    /// Makes `offset` the newest segment's tail, zeroing whatever a crash left after it.
+    /// Returns whether anything changed.
+    private static func resetTail(_ segment: Segment, at offset: Int, claims: UInt64) -> Bool {
+        var changed = clearIndex(segment, from: offset)
+        let end = segment.segmentSize
+        var page = offset
+        while page < end {
+            let limit = min(end, (page / 4096 + 1) * 4096)
+            let bytes = UnsafeMutableRawBufferPointer(start: segment.base + page, count: limit - page)
+            if bytes.contains(where: { $0 != 0 }) {
+                bytes.initializeMemory(as: UInt8.self, repeating: 0)
+                changed = true
+            }
+            page = limit
+        }
+        let (tailOffset, tailClaims) = segment.tailState
+        if tailOffset != offset || tailClaims < claims {
+            segment.tail.store(max(claims, tailClaims) << SegmentFormat.claimShift | UInt64(offset), ordering: .releasing)
+            changed = true
+        }
+        return changed
+    }
+}
