@@ -70,10 +70,22 @@ public struct JournalError: Error, Equatable, CustomStringConvertible, Sendable 
     }
 }
 
+extension JournalError.Reason {
+    var isDamage: Bool {
+        switch self {
+        case .damagedSegmentHeader, .damagedRecord, .damagedCursor: true
+        default: false
+        }
+    }
+}
+
 extension JournalError {
     static func system(_ operation: String, _ error: MappedMemoryError) -> JournalError {
         JournalError(operation: operation, path: error.path, reason: .system(error))
     }
+
+    /// Whether the error is about damaged bytes in a file (rather than the system or the caller).
+    public var isDamage: Bool { reason.isDamage }
 
     /// The underlying system error, when there is one.
     public var systemError: MappedMemoryError? {

@@ -12,6 +12,9 @@ public struct RecoveryReport: Sendable, Equatable {
     /// Damaged records in the synced part of a segment (media damage, not a crash): left as they
     /// are; readers report them as errors, `check` lists them.
     public var damaged: [JournalPosition] = []
+    /// Segments whose header is damaged (or whose file was cut short): not scanned, not changed.
+    /// Readers and producers that reach them get an error naming the file; move them aside.
+    public var unreadableSegments: [UInt32] = []
 
     public init() {}
 
@@ -38,21 +41,36 @@ enum Recovery {
         // The segments after the last one durable to its end.
         var first = numbers.startIndex
         for position in numbers.indices.reversed() {
-            guard let segment = try journal.segment(numbers[position]) else { continue }
+            guard let segment = try? journal.segment(numbers[position]) else { continue }
             if segment.isDurableEnd { first = position + 1; break }
             first = position
         }
+        // Claims that cursors have seen in the newest segment: new records must number above them,
+        // even when a power loss took those records (and the tail word) away.
+        var cursorClaims: UInt64 = 0
+        for name in (try? journal.cursorNames()) ?? [] {
+            if let last = (try? journal.cursor(name))??.lastIndex, last.segment == newest {
+                cursorClaims = max(cursorClaims, UInt64(last.claim) + 1)
+            }
+        }
         for number in numbers[first...] {
-            guard let segment = try journal.segment(number) else { continue }
+            let opened: Segment?
+            do {
+                opened = try journal.segment(number)
+            } catch where error.reason.isDamage {
+                report.unreadableSegments.append(number)
+                continue
+            }
+            guard let segment = opened else { continue }
             report.scannedSegments.append(number)
-            try recover(segment, isNewest: number == newest, report: &report)
+            try recover(segment, isNewest: number == newest, seenClaims: number == newest ? cursorClaims : 0, report: &report)
         }
         return report
     }
 
-    private static func recover(_ segment: Segment, isNewest: Bool, report: inout RecoveryReport) throws(JournalError) {
+    private static func recover(_ segment: Segment, isNewest: Bool, seenClaims: UInt64, report: inout RecoveryReport) throws(JournalError) {
         var offset = segment.syncedUpTo
-        var claims: UInt64 = 0
+        var claims = seenClaims
         var padded = false
         while true {
             switch segment.frame(at: offset) {

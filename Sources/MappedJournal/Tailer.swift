@@ -223,7 +223,11 @@ extension Journal {
         try requireWritable("open cursor")
         let file = try CursorFile(journal: directory, name: name, writable: true, exclusive: true, system: system)
         if let saved = file.load() {
-            let tailer = Tailer(journal: self, position: saved.position, cursor: file)
+            // Resume by index, not by byte offset: after a power loss that took records the cursor had
+            // seen, the offset may no longer be a record boundary, while "the first record after the
+            // last one committed" is always well defined.
+            let position = try saved.lastIndex.map { last throws(JournalError) in try self.position(of: .index(JournalIndex(rawValue: last.rawValue &+ 1))) } ?? saved.position
+            let tailer = Tailer(journal: self, position: position, cursor: file)
             tailer.restore(lastIndex: saved.lastIndex, state: saved.state)
             return tailer
         }

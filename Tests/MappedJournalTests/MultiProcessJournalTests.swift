@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+@_spi(Testing) import MappedJournal
+import MappedMemory
+
+/// Producers and consumers in separate processes on one journal, as agent teams run them.
+@Suite("Journal across processes", .serialized)
+struct MultiProcessJournalTests {
+    let directory: TemporaryDirectory
+    let segmentSize = String(64 << 10)
+    let padTimeout = "300"
+    init() throws { directory = try TemporaryDirectory() }
+
+    func create() throws -> String {
+        let path = directory.path("j")
+        _ = try Journal(directory: path, options: testOptions())
+        return path
+    }
+
+    /// Starts `count` consumers that each expect `expected` records.
+    func consumers(_ count: Int, path: String, expected: Int) throws -> [JournalHelper] {
+        try (0..<count).map { _ in try JournalHelper("consume", path, String(expected), segmentSize, padTimeout, "40") }
+    }
+
+    @Test func everyConsumerSeesEveryRecordOnceInOneOrder() throws {
+        let path = try create()
+        let producers = 3
+        let perProducer = 1_500
+        let readers = try consumers(2, path: path, expected: producers * perProducer)
+        let writers = try (0..<producers).map { try JournalHelper("produce", path, String($0), String(perProducer), segmentSize, padTimeout) }
+        for writer in writers {
+            let (line, status) = writer.finish()
+            #expect(status == 0 && line == "done", "\(writer.arguments): \(line ?? "-")")
+        }
+        let results = readers.map { $0.finish() }
+        for (line, status) in results {
+            #expect(status == 0, "\(line ?? "-")")
+            #expect(line?.hasPrefix("ok \(producers * perProducer) ") == true, "\(line ?? "-")")
+        }
+        // One total order: the same order hash in every consumer, and in a late reader in this process.
+        let hashes = Set(results.compactMap { $0.line?.split(separator: " ").dropFirst(2).first })
+        #expect(hashes.count == 1)
+        let journal = try Journal(directory: path, options: testOptions())
+        let report = try journal.check()
+        #expect(report.isHealthy, "\(report.problems)")
+        #expect(report.records == producers * perProducer)
+        #expect(report.segments.count > 3, "the producers rolled segments while racing")
+    }
+
+    @Test func aProducerKilledWhileHoldingAClaimIsPaddedOverAndNobodyHangs() throws {
+        let path = try create()
+        let perProducer = 800
+        let readers = try consumers(2, path: path, expected: 2 * perProducer)
+        let holder = try JournalHelper("claim-and-hang", path, segmentSize, padTimeout)
+        let ready = holder.readLine()
+        #expect(ready?.hasPrefix("ready") == true)
+        holder.kill()
+        let writers = try (0..<2).map { try JournalHelper("produce", path, String($0), String(perProducer), segmentSize, padTimeout) }
+        for writer in writers {
+            let (line, status) = writer.finish()
+            #expect(status == 0 && line == "done", "\(line ?? "-")")
+        }
+        for reader in readers {
+            let (line, status) = reader.finish()
+            #expect(status == 0, "\(line ?? "-")")
+            #expect(line?.hasPrefix("ok \(2 * perProducer) ") == true, "\(line ?? "-")")
+        }
+        let report = try Journal(directory: path, options: testOptions()).check()
+        #expect(report.isHealthy, "\(report.problems)")
+        #expect(report.segments.reduce(0) { $0 + $1.paddedOver } == 1, "the dead producer's slot was padded once")
+    }
+
+    @Test func aConsumerKilledAndRestartedResumesFromItsCursorWithNoGapAndNoRepeat() throws {
+        let path = try create()
+        let total = 3_000
+        let writers = try (0..<2).map { try JournalHelper("produce", path, String($0), String(total / 2), segmentSize, padTimeout) }
+        // The reference order, from a consumer that is never interrupted.
+        let reference = try consumers(1, path: path, expected: total)[0]
+        for writer in writers { _ = writer.finish() }
+        let expected = reference.finish()
+        #expect(expected.status == 0)
+        // Kill the cursor consumer twice at arbitrary points, then let it finish.
+        for stopAt in [700, 1_900] {
+            let consumer = try JournalHelper("cursor-consume", path, "worker", String(total), segmentSize, padTimeout, "40")
+            while let line = consumer.readLine() {
+                if line.hasPrefix("progress"), let count = Int(line.split(separator: " ")[1]), count >= stopAt { break }
+                if line.hasPrefix("bad") || line.hasPrefix("ok") { Issue.record("\(line)"); break }
+            }
+            consumer.kill()
+        }
+        let last = try JournalHelper("cursor-consume", path, "worker", String(total), segmentSize, padTimeout, "40")
+        let resumed = last.readLine()
+        let resumedCount = resumed.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
+        #expect(resumedCount >= 1_900, "\(resumed ?? "-")")
+        let (line, status) = last.finish()
+        #expect(status == 0, "\(line ?? "-")")
+        // Same count and the same order hash as the uninterrupted consumer: nothing lost, nothing twice.
+        let referenceFields = expected.line?.split(separator: " ").prefix(3).map(String.init)
+        #expect(line?.split(separator: " ").prefix(3).map(String.init) == referenceFields)
+    }
+}
