@@ -108,9 +108,22 @@ extension Journal {
                 segment.seal(at: offset)
                 segment = next
             case .full:
-                segment = try self.segment(segment.number &+ 1, creatingAfter: segment)
+                segment = try nextSegment(after: segment)
             }
         }
+    }
+
+    /// The segment after the full `segment`. The producer whose claim overflowed it is creating it;
+    /// wait for that a little (so that racing producers do not all write a segment file), then
+    /// create it here (that producer may have died).
+    func nextSegment(after segment: Segment) throws(JournalError) -> Segment {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: min(options.padTimeout, .seconds(1)))
+        while clock.now < deadline {
+            if let next = try self.segment(segment.number &+ 1) { return next }
+            FileLockSleep.sleep(.microseconds(200))
+        }
+        return try self.segment(segment.number &+ 1, creatingAfter: segment)
     }
 
     /// Appends one record with the bytes of `payload`; see ``append(_:)-(UnsafeRawBufferPointer)``.
@@ -126,11 +139,17 @@ extension Journal {
 
     /// For tests: claims space for a record of `payloadLength` bytes and never publishes it, as a
     /// producer that dies between claiming and publishing. Returns the claimed position.
+    /// With `markingCommitWord` false, it stops even earlier: after the atomic add on the tail,
+    /// before the commit word says "claimed" (the frame's length is then unknown to readers).
     @_spi(Testing)
-    public func claimWithoutPublishing(payloadLength: Int) throws(JournalError) -> JournalPosition {
+    public func claimWithoutPublishing(payloadLength: Int, markingCommitWord: Bool = true) throws(JournalError) -> JournalPosition {
         try requireWritable("append")
         guard var segment = try appendSegment() else { throw JournalError(operation: "append", path: directory, reason: .readOnly) }
         let length = RecordFormat.frameLength(payload: payloadLength)
+        if !markingCommitWord {
+            let old = segment.tail.loadThenWrappingIncrement(by: 1 << SegmentFormat.claimShift | UInt64(length), ordering: .acquiringAndReleasing)
+            return JournalPosition(segment: segment.number, offset: Int(old & SegmentFormat.offsetMask))
+        }
         while true {
             switch segment.claim(length: length) {
             case .claimed(let offset, _):

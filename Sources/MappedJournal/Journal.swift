@@ -125,13 +125,20 @@ public final class Journal: Sendable {
             if error.systemError?.errno == 2 { return nil }  // ENOENT
             throw error
         }
-        let result = segments.withLock { cache in
+        raise(latestTo: number)
+        let newest = latest.load(ordering: .relaxed)
+        return segments.withLock { cache in
             if let raced = cache[number] { return raced }
             cache[number] = opened
+            // Keep the mappings producers need (the newest two) and a few for readers; tailers hold
+            // their own reference, and a dropped mapping of a retired file frees its disk space.
+            if cache.count > 6 {
+                for old in cache.keys.sorted().prefix(cache.count - 6) where old + 1 < newest && old != number {
+                    cache[old] = nil
+                }
+            }
             return opened
         }
-        raise(latestTo: number)
-        return result
     }
 
     func raise(latestTo number: UInt32) {

@@ -227,3 +227,23 @@ struct JournalTests {
         }
     }
 }
+
+extension JournalTests {
+    @Test func spaceClaimedWithoutEvenACommitWordIsPaddedOverWordByWord() throws {
+        let journal = try Journal(directory: directory.path("j"), options: testOptions(padTimeout: .milliseconds(100)))
+        try journal.append(payload(0))
+        // A producer that died right after its atomic add: nothing in its frame says how long it is.
+        _ = try journal.claimWithoutPublishing(payloadLength: 100, markingCommitWord: false)
+        _ = try journal.claimWithoutPublishing(payloadLength: 3, markingCommitWord: false)
+        try journal.append(payload(1))
+        try journal.append(payload(2))
+        let tailer = try journal.tailer()
+        let read = try (0..<3).map { _ in try tailer.next(timeout: .seconds(5))?.payload }
+        #expect(read == [payload(0), payload(1), payload(2)])
+        #expect(tailer.paddedOver == 1)
+        #expect(try tailer.next(timeout: .zero) == nil)
+        let report = try journal.check()
+        #expect(report.isHealthy, "\(report.problems)")
+        #expect(report.records == 3)
+    }
+}

@@ -22,11 +22,14 @@ struct MultiProcessJournalTests {
         try (0..<count).map { _ in try JournalHelper("consume", path, String(expected), segmentSize, padTimeout, "40") }
     }
 
-    @Test func everyConsumerSeesEveryRecordOnceInOneOrder() throws {
+    /// With a pad timeout of 1 ms, live producers are padded over all the time (they are "too slow")
+    /// and must claim again: the stream stays exactly-once and in one order all the same.
+    @Test(arguments: ["300", "1"])
+    func everyConsumerSeesEveryRecordOnceInOneOrder(padTimeout: String) throws {
         let path = try create()
         let producers = 3
         let perProducer = 1_500
-        let readers = try consumers(2, path: path, expected: producers * perProducer)
+        let readers = try (0..<2).map { _ in try JournalHelper("consume", path, String(producers * perProducer), segmentSize, padTimeout, "40") }
         let writers = try (0..<producers).map { try JournalHelper("produce", path, String($0), String(perProducer), segmentSize, padTimeout) }
         for writer in writers {
             let (line, status) = writer.finish()
