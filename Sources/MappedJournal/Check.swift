@@ -24,6 +24,10 @@ public struct SegmentReport: Sendable, Equatable {
     public var ended: Bool
     /// Offset below which records are durable.
     public var syncedUpTo: Int
+    /// Offset of the first record.
+    public var dataStart: Int
+    /// Bytes of records known durable (from the first record to `syncedUpTo`).
+    public var durableBytes: Int { max(0, syncedUpTo - dataStart) }
     /// When the segment was created, nanoseconds since 1970.
     public var createdAt: Int64
 }
@@ -65,7 +69,7 @@ extension Journal {
         var result = SegmentReport(
             number: segment.number, path: segment.path, bytes: segment.segmentSize, usedBytes: 0,
             records: 0, paddings: 0, inFlight: 0, paddedOver: Int(segment.padCount.load(ordering: .relaxed)),
-            ended: false, syncedUpTo: segment.syncedUpTo, createdAt: segment.createdAt
+            ended: false, syncedUpTo: segment.syncedUpTo, dataStart: segment.dataStart, createdAt: segment.createdAt
         )
         var boundaries: Set<Int> = []
         var offset = segment.dataStart
