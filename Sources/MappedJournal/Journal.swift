@@ -1,5 +1,10 @@
 import MappedMemory
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// How a journal is opened.
 public struct JournalOptions: Sendable {
@@ -102,8 +107,11 @@ public final class Journal: Sendable {
         }
         latest.store(numbers.last!, ordering: .relaxed)
         if alone {
-            let report = try Recovery.run(self, numbers: numbers)
+            // Same boot as the last opener: the page cache kept every store, so nothing can be torn.
+            let sameBoot = lock.lastBoot().map { $0 == BootIdentity.current } ?? false
+            let report = try Recovery.run(self, numbers: numbers, afterReboot: !sameBoot)
             recoveryReport.withLock { $0 = report }
+            lock.recordBoot()
             try lock.share()
         }
     }
@@ -187,12 +195,38 @@ public final class Journal: Sendable {
 }
 
 /// The lock every opener holds on `journal.lock`: shared while the journal is open, exclusive
-/// while the first opener recovers.
+/// while the first opener recovers. The file's bytes hold the boot identity of the last
+/// recovery, which tells the next first opener whether the machine restarted in between.
 final class JournalLock: Sendable {
     let lock: FileLock?
+    let path: String
+
+    /// The boot identity written by the last recovery, if any.
+    func lastBoot() -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 128)
+        let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        guard count > 0 else { return nil }
+        return String(decoding: buffer.prefix(count), as: UTF8.self)
+    }
+
+    /// Writes this boot's identity (best effort: without it the next opener recovers fully).
+    func recordBoot() {
+        guard let boot = BootIdentity.current else { return }
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let bytes = Array(boot.utf8)
+        if bytes.withUnsafeBytes({ pwrite(fd, $0.baseAddress, $0.count, 0) }) == bytes.count {
+            _ = ftruncate(fd, off_t(bytes.count))
+        }
+    }
 
     init(directory: String, writable: Bool, system: SystemCalls) throws(JournalError) {
         let path = directory + "/journal.lock"
+        self.path = path
         if writable {
             lock = try mapped("open") { () throws(MappedMemoryError) in try FileLock(path: path, create: true, system: system) }
         } else if Directory.exists(path) {
@@ -217,4 +251,22 @@ final class JournalLock: Sendable {
     func share() throws(JournalError) {
         try mapped("open") { () throws(MappedMemoryError) in try lock?.lock(.shared) }
     }
+}
+
+/// Which boot of the machine this is: Linux's random boot id. Two processes that see the same
+/// value share one uninterrupted page cache. Nil where unknown (recovery then assumes a reboot).
+enum BootIdentity {
+    static let current: String? = {
+        #if os(Linux)
+        let fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard count > 0 else { return nil }
+        return String(decoding: buffer.prefix(count).filter { $0 > 0x20 }, as: UTF8.self)
+        #else
+        return nil
+        #endif
+    }()
 }

@@ -35,7 +35,9 @@ public struct RecoveryReport: Sendable, Equatable {
 /// - the tail of the newest segment: bytes after the last record are zeroed, so that stale
 ///   unsynced frames from before the crash can never reappear, and the tail word is reset there.
 enum Recovery {
-    static func run(_ journal: Journal, numbers: [UInt32]) throws(JournalError) -> RecoveryReport {
+    /// `afterReboot`: the machine may have lost power since the journal was last open, so unsynced
+    /// bytes may be missing or stale; otherwise only processes died and the page cache is intact.
+    static func run(_ journal: Journal, numbers: [UInt32], afterReboot: Bool) throws(JournalError) -> RecoveryReport {
         var report = RecoveryReport()
         guard journal.writable, let newest = numbers.last else { return report }
         // The segments after the last one durable to its end.
@@ -63,12 +65,12 @@ enum Recovery {
             }
             guard let segment = opened else { continue }
             report.scannedSegments.append(number)
-            try recover(segment, isNewest: number == newest, seenClaims: number == newest ? cursorClaims : 0, report: &report)
+            try recover(segment, isNewest: number == newest, seenClaims: number == newest ? cursorClaims : 0, afterReboot: afterReboot, report: &report)
         }
         return report
     }
 
-    private static func recover(_ segment: Segment, isNewest: Bool, seenClaims: UInt64, report: inout RecoveryReport) throws(JournalError) {
+    private static func recover(_ segment: Segment, isNewest: Bool, seenClaims: UInt64, afterReboot: Bool, report: inout RecoveryReport) throws(JournalError) {
         var offset = segment.syncedUpTo
         var claims = seenClaims
         var padded = false
@@ -87,6 +89,11 @@ enum Recovery {
                 report.paddedClaims += 1
                 padded = true
                 offset += length
+            case .inFlight(nil) where !afterReboot:
+                // A producer died between its claim and its mark; the stores after it are intact.
+                segment.padUnwritten(from: offset)
+                report.paddedClaims += 1
+                padded = true
             case .inFlight(nil):
                 seal(segment, at: offset, claims: claims)
                 report.sealedAt.append(JournalPosition(segment: segment.number, offset: offset))
@@ -94,7 +101,7 @@ enum Recovery {
                 return
             case .unclaimed:
                 if isNewest {
-                    if resetTail(segment, at: offset, claims: claims) || padded { try segment.flush(0..<segment.segmentSize) }
+                    if resetTail(segment, at: offset, claims: claims, zeroingAfter: afterReboot) || padded { try segment.flush(0..<segment.segmentSize) }
                     return
                 } else {
                     seal(segment, at: offset, claims: claims)
@@ -142,9 +149,10 @@ enum Recovery {
 
     /// Makes `offset` the newest segment's tail, zeroing whatever a crash left after it.
     /// Returns whether anything changed.
-    private static func resetTail(_ segment: Segment, at offset: Int, claims: UInt64) -> Bool {
+    private static func resetTail(_ segment: Segment, at offset: Int, claims: UInt64, zeroingAfter: Bool) -> Bool {
         var changed = clearIndex(segment, from: offset)
-        let end = segment.segmentSize
+        // Without a reboot nothing was ever stored past the tail; after one, stale sectors may be there.
+        let end = zeroingAfter ? segment.segmentSize : offset
         var page = offset
         while page < end {
             let limit = min(end, (page / 4096 + 1) * 4096)

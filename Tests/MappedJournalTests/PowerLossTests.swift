@@ -54,6 +54,8 @@ struct PowerLossTests {
 
         let crashed = directory.path("crashed")
         try recorder.materialize(live, into: crashed, keeping: keeping, seed: seed)
+        // The machine restarted: a new boot identity (recovery must then distrust unsynced bytes).
+        try Data("an-earlier-boot".utf8).write(to: URL(fileURLWithPath: crashed + "/journal.lock"))
         let reopened = try Journal(directory: crashed, options: testOptions())
         let records = try readAll(reopened)
         // Nothing torn, nothing invented: every record returned is one that was appended, intact.
