@@ -100,13 +100,18 @@ public final class Journal: Sendable {
         self.lock = lock
         let alone = try lock.lockForOpening()
         var numbers = try Directory.segmentNumbers(in: directory)
+        var created = false
         if numbers.isEmpty {
             guard writable && options.create else { return }
             try Segment.create(directory: directory, number: 0, segmentSize: options.segmentSize, indexStride: options.indexStride, system: options.system)
-            numbers = [0]
+            numbers = try Directory.segmentNumbers(in: directory)
+            created = numbers == [0]
         }
         latest.store(numbers.last!, ordering: .relaxed)
-        if alone {
+        if alone && created {
+            lock.recordBoot()
+            try lock.share()
+        } else if alone {
             // Same boot as the last opener: the page cache kept every store, so nothing can be torn.
             let sameBoot = lock.lastBoot().map { $0 == BootIdentity.current } ?? false
             let report = try Recovery.run(self, numbers: numbers, afterReboot: !sameBoot)

@@ -1,4 +1,9 @@
 import MappedMemory
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What recovery did when the journal was opened by the first process after all others had ended.
 public struct RecoveryReport: Sendable, Equatable {
@@ -153,15 +158,17 @@ enum Recovery {
         var changed = clearIndex(segment, from: offset)
         // Without a reboot nothing was ever stored past the tail; after one, stale sectors may be there.
         let end = zeroingAfter ? segment.segmentSize : offset
-        var page = offset
-        while page < end {
-            let limit = min(end, (page / 4096 + 1) * 4096)
-            let bytes = UnsafeMutableRawBufferPointer(start: segment.base + page, count: limit - page)
-            if bytes.contains(where: { $0 != 0 }) {
-                bytes.initializeMemory(as: UInt8.self, repeating: 0)
-                changed = true
+        let zeros = [UInt8](repeating: 0, count: 4096)
+        zeros.withUnsafeBytes { zeros in
+            var page = offset
+            while page < end {
+                let limit = min(end, (page / 4096 + 1) * 4096)
+                if memcmp(segment.base + page, zeros.baseAddress!, limit - page) != 0 {
+                    memset(segment.base + page, 0, limit - page)
+                    changed = true
+                }
+                page = limit
             }
-            page = limit
         }
         let (tailOffset, tailClaims) = segment.tailState
         if tailOffset != offset || tailClaims < claims {

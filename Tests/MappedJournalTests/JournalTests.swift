@@ -247,3 +247,19 @@ extension JournalTests {
         #expect(report.records == 3)
     }
 }
+
+extension JournalTests {
+    @Test func syncWaitsForEarlierRecordsOfOtherProducersAndPadsADeadOne() throws {
+        let journal = try Journal(directory: directory.path("j"), options: testOptions(padTimeout: .milliseconds(100)))
+        try journal.append(payload(0))
+        let dead = try journal.claimWithoutPublishing(payloadLength: 10)
+        let index = try journal.append(payload(1))
+        try journal.sync(upTo: index)
+        // The durable prefix is complete: the dead claim before the record was padded over.
+        let report = try journal.check()
+        #expect(report.segments[0].paddings == 1)
+        #expect(report.segments[0].syncedUpTo > dead.offset)
+        #expect(report.segments[0].durableBytes == report.segments[0].usedBytes)
+        #expect(throws: JournalError.self) { try journal.sync(upTo: JournalIndex(segment: 7, claim: 0)) }
+    }
+}

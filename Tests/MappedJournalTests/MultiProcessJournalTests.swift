@@ -102,3 +102,40 @@ struct MultiProcessJournalTests {
         #expect(line?.split(separator: " ").prefix(3).map(String.init) == referenceFields)
     }
 }
+
+extension MultiProcessJournalTests {
+    @Test func theFirstOpenerAfterAllProcessesDiedPadsTheirClaimsAtOnce() throws {
+        let path = directory.path("j")
+        do {
+            let journal = try Journal(directory: path, options: testOptions())
+            try journal.append(payload(0))
+        }
+        let holder = try JournalHelper("claim-and-hang", path, segmentSize, "600000")
+        #expect(holder.readLine()?.hasPrefix("ready") == true)
+        holder.kill()
+        // Nobody has the journal open now: the next opener recovers, without a pad timeout.
+        let journal = try Journal(directory: path, options: testOptions(padTimeout: .seconds(600)))
+        #expect(journal.recovery.paddedClaims == 1)
+        #expect(journal.recovery.sealedAt.isEmpty, "no reboot: nothing is distrusted")
+        try journal.append(payload(1))
+        let tailer = try journal.tailer()
+        #expect(try tailer.next(timeout: .zero)?.payload == payload(0))
+        #expect(try tailer.next(timeout: .zero)?.payload == payload(1))
+    }
+
+    @Test func aReadOnlyTailerFollowsAProducerInAnotherProcess() throws {
+        let path = try create()
+        var options = testOptions()
+        options.access = .readOnly
+        let journal = try Journal(directory: path, options: options)
+        let tailer = try journal.tailer()
+        let writer = try JournalHelper("produce", path, "0", "300", segmentSize, padTimeout)
+        var count = 0
+        while count < 300, let record = try tailer.next(timeout: .seconds(20)) {
+            #expect(record.payload.count >= 12)
+            count += 1
+        }
+        #expect(count == 300)
+        #expect(writer.finish().status == 0)
+    }
+}
