@@ -104,7 +104,15 @@ extension Journal {
             case .lost:
                 continue
             case .closer(let offset):
-                let next = try self.segment(segment.number &+ 1, creatingAfter: segment)
+                let next: Segment
+                do {
+                    next = try self.segment(segment.number &+ 1, creatingAfter: segment)
+                } catch {
+                    // No next segment (e.g. a full disk): end this one anyway, so that readers do
+                    // not wait for this claim; the next producer tries to create the segment again.
+                    segment.seal(at: offset)
+                    throw error
+                }
                 segment.seal(at: offset)
                 segment = next
             case .full:

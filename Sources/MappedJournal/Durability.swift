@@ -9,7 +9,7 @@ extension Segment {
         var position = offset
         var stuckSince: ContinuousClock.Instant?
         while position < target {
-            switch frame(at: position) {
+            switch boundary(at: position) {
             case .record(let record):
                 position = record.nextPosition.offset
                 stuckSince = nil

@@ -111,7 +111,7 @@ final class Segment: @unchecked Sendable {
         let temporary = directory + "/.\(SegmentFormat.fileName(number)).\(processID).\(UInt32.random(in: 0...UInt32.max)).tmp"
         defer { try? Directory.remove(temporary) }
         let geometry = SegmentFormat.geometry(segmentSize: segmentSize, stride: indexStride)
-        try mapped("create segment") { () throws(MappedMemoryError) in
+        do throws(MappedMemoryError) {
             var file = try MappedFile.create(path: temporary, size: segmentSize, system: system)
             try file.storeBytes(of: SegmentFormat.magic, toByteOffset: SegmentFormat.magicOffset)
             try file.storeBytes(of: SegmentFormat.version, toByteOffset: SegmentFormat.versionOffset)
@@ -128,6 +128,9 @@ final class Segment: @unchecked Sendable {
             }
             try file.storeBytes(of: crc, toByteOffset: SegmentFormat.headerCRCOffset)
             try file.synchronize(.data)
+        } catch {
+            // Name the segment being created, not its temporary file.
+            throw JournalError(operation: "create segment", path: target, reason: .system(error))
         }
         if try Directory.linkIfAbsent(temporary, target) {
             try mapped("create segment") { () throws(MappedMemoryError) in
@@ -327,6 +330,18 @@ final class Segment: @unchecked Sendable {
             position: JournalPosition(segment: number, offset: offset),
             nextPosition: JournalPosition(segment: number, offset: next)
         ))
+    }
+
+    /// Where the frame at `offset` ends, without verifying or copying a record (for walks that
+    /// only need boundaries, such as sync). `.record`s are reported as `.padding(next:)`.
+    func boundary(at offset: Int) -> Frame {
+        guard isPlausibleBoundary(offset), offset < dataEnd else { return frame(at: offset) }
+        if let sealed = sealedAt, offset > sealed { return .end }
+        let word = commit(at: offset).load(ordering: .acquiring)
+        if let (state, length) = RecordFormat.decode(word), state == .published, isValidFrameLength(length, at: offset) {
+            return .padding(next: offset + length)
+        }
+        return frame(at: offset)
     }
 
     // MARK: Padding over stopped producers

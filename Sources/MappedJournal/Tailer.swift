@@ -143,7 +143,17 @@ public final class Tailer {
 
     private func currentSegment() throws(JournalError) -> Segment? {
         if let segment, segment.number == position.segment { return segment }
-        if let found = try journal.segment(position.segment) {
+        let opened: Segment?
+        do {
+            opened = try journal.segment(position.segment)
+        } catch where error.isDamage && skipDamagedRecords {
+            // A segment whose header is damaged: its end is a provable boundary, the next segment.
+            guard let following = try followingSegment(after: position.segment) else { throw error }
+            damagedSkipped += 1
+            position = JournalPosition(segment: following, offset: 0)
+            return try currentSegment()
+        }
+        if let found = opened {
             segment = found
             return found
         }
@@ -158,7 +168,11 @@ public final class Tailer {
 
     /// The segment after `number`: the next number, or the oldest later one (after retention).
     private func followingSegment(after number: UInt32) throws(JournalError) -> UInt32? {
-        if try journal.segment(number &+ 1) != nil { return number &+ 1 }
+        do {
+            if try journal.segment(number &+ 1) != nil { return number &+ 1 }
+        } catch where error.isDamage {
+            return number &+ 1  // it exists; reading it reports (or skips) the damage
+        }
         return try journal.segmentNumbers().first(where: { $0 > number })
     }
 

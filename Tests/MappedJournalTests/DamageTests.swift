@@ -150,3 +150,17 @@ struct DamageTests {
         }
     }
 }
+
+extension DamageTests {
+    @Test func aTailerSkippingDamageStepsOverASegmentWhoseHeaderIsDamaged() throws {
+        let segments = try segmentFiles(path)
+        try patch(segments[1], at: 0) { $0[16] ^= 0x40 }  // the segment number, under the header CRC
+        let journal = try reopen()
+        let tailer = try journal.tailer()
+        tailer.skipDamagedRecords = true
+        var read: [JournalRecord] = []
+        while let record = try tailer.next(timeout: .zero) { read.append(record) }
+        #expect(read == records.filter { $0.position.segment != 1 })
+        #expect(tailer.damagedSkipped == 1)
+    }
+}

@@ -263,3 +263,54 @@ extension JournalTests {
         #expect(throws: JournalError.self) { try journal.sync(upTo: JournalIndex(segment: 7, claim: 0)) }
     }
 }
+
+extension JournalTests {
+    @Test func aFullDiskWhenRollingIsAnErrorNamingTheSegmentAndTheJournalContinuesAfterwards() throws {
+        let full = Atomic<Bool>(false)
+        var system = SystemCalls.live
+        system.allocate = { fd, offset, length in
+            full.load(ordering: .relaxed) ? ENOSPC : SystemCalls.live.allocate(fd, offset, length)
+        }
+        let path = directory.path("j")
+        let journal = try Journal(directory: path, options: testOptions(padTimeout: .milliseconds(50), system: system))
+        let tailer = try journal.tailer()
+        full.store(true, ordering: .relaxed)
+        var appended = 0
+        var failure: JournalError?
+        while failure == nil && appended < 5_000 {
+            do {
+                try journal.append(payload(appended))
+                appended += 1
+            } catch {
+                failure = error
+            }
+        }
+        #expect(failure?.systemError?.errno == ENOSPC)
+        #expect(failure?.path == path + "/segment-0000000001.mnj")
+        #expect(failure?.description.contains("Free disk space") == true)
+        // Readers are not left waiting for the record that did not fit.
+        var read = 0
+        while try tailer.next(timeout: .milliseconds(200)) != nil { read += 1 }
+        #expect(read == appended)
+        full.store(false, ordering: .relaxed)
+        try journal.append(payload(appended))
+        #expect(try tailer.next(timeout: .seconds(5))?.payload == payload(appended))
+        #expect(try journal.check().isHealthy)
+    }
+
+    @Test func seekingToATimeFindsTheFirstRecordAtOrAfterItInAnySegment() throws {
+        let journal = try Journal(directory: directory.path("j"), options: testOptions())
+        for n in 0..<2_500 { try journal.append(payload(n)) }
+        let all = try readAll(journal)
+        #expect(Set(all.map(\.index.segment)).count > 3)
+        for k in [0, 7, 640, 1_333, 2_100, 2_499] {
+            let found = try readAll(journal, from: .time(nanosecondsSince1970: all[k].timestamp))
+            // The first record whose timestamp is at least the one of record k (several may share it).
+            let expected = all.firstIndex { $0.timestamp >= all[k].timestamp }!
+            #expect(found.first?.index == all[expected].index)
+            #expect(found.count == all.count - expected)
+        }
+        #expect(try readAll(journal, from: .time(nanosecondsSince1970: all.last!.timestamp + 1)).isEmpty)
+        #expect(try readAll(journal, from: .time(nanosecondsSince1970: 0)).count == all.count)
+    }
+}
