@@ -129,6 +129,8 @@ extension Journal {
         let deadline = clock.now.advanced(by: min(options.padTimeout, .seconds(1)))
         while clock.now < deadline {
             if let next = try self.segment(segment.number &+ 1) { return next }
+            // Ended but no successor: its closer could not create it, or recovery ended it.
+            if segment.sealedAt != nil { break }
             FileLockSleep.sleep(.microseconds(200))
         }
         return try self.segment(segment.number &+ 1, creatingAfter: segment)

@@ -164,3 +164,26 @@ extension DamageTests {
         #expect(tailer.damagedSkipped == 1)
     }
 }
+
+extension DamageTests {
+    @Test func aDamagedCursorSlotFallsBackToThePreviousCommit() throws {
+        let journal = try reopen()
+        do {
+            let tailer = try journal.tailer(cursor: "c")
+            _ = try tailer.next(timeout: .zero)
+            try tailer.commit(state: [1])  // sequence 1: slot 1
+            _ = try tailer.next(timeout: .zero)
+            try tailer.commit(state: [2])  // sequence 2: slot 0
+        }
+        let cursorFile = path + "/cursors/c.cursor"
+        try patch(cursorFile, at: 0) { $0[30] ^= 0xFF }  // inside slot 0
+        let saved = try journal.cursor("c")
+        #expect(saved?.state == [1])
+        #expect(saved?.lastIndex == records[0].index)
+        let resumed = try journal.tailer(cursor: "c")
+        #expect(try resumed.next(timeout: .zero)?.index == records[1].index)
+        // Both slots damaged: the cursor has no commit, and starts where it is told.
+        try patch(cursorFile, at: 0) { $0[512 + 30] ^= 0xFF }
+        #expect(try journal.cursor("c") == nil)
+    }
+}
