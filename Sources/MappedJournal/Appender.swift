@@ -61,8 +61,18 @@ extension Segment {
 extension Journal {
     /// The segment to claim in: the newest this process knows (a full one sends the producer on).
     func appendSegment() throws(JournalError) -> Segment? {
-        if let known = try segment(latest.load(ordering: .relaxed)) { return known }
-        return try newestSegment()
+        if let known = try segment(appendTarget.load(ordering: .relaxed)) { return known }
+        return try activeSegment()
+    }
+
+    /// Moves this process's producers on to segment `number` (never back).
+    func raise(appendTargetTo number: UInt32) {
+        var current = appendTarget.load(ordering: .relaxed)
+        while current < number {
+            let (done, seen) = appendTarget.compareExchange(expected: current, desired: number, ordering: .relaxed)
+            if done { return }
+            current = seen
+        }
     }
 
     /// The largest payload a record may have in this journal's segments.
@@ -78,9 +88,10 @@ extension Journal {
     /// process, after all records that precede it in the journal's order; it survives the crash of
     /// this process but not power loss until ``sync(upTo:)`` covers it. Lock-free: one atomic add
     /// on the segment's tail word and two compare-and-swaps on the record's commit word; a futex
-    /// wake only when a reader is asleep. When the segment is full, the producer whose claim
-    /// overflows it creates the next segment (file creation, fsync, directory fsync) and ends this
-    /// one. Cost otherwise: one CRC32C pass and one copy of the payload.
+    /// wake only when a reader is asleep. The producer whose claim crosses the middle of a segment
+    /// creates the next segment (file creation, fsync, directory fsync: milliseconds), so that the
+    /// producer whose claim overflows the segment usually only ends it. Cost otherwise: one CRC32C
+    /// pass and one copy of the payload.
     ///
     /// - Throws: `.payloadTooLarge` (payloads may use up to half a segment), `.readOnly`, and system
     ///   errors from creating a segment (e.g. `ENOSPC`, with nothing appended).
@@ -99,6 +110,12 @@ extension Journal {
             switch segment.claim(length: length) {
             case .claimed(let offset, let claim):
                 if segment.publish(at: offset, claim: claim, length: length, payload: payload) {
+                    // The one claim that crosses the middle of the segment creates the next segment
+                    // now, so that the roll does not stop every producer for a file creation and fsync.
+                    let middle = (segment.dataStart + segment.dataEnd) / 2
+                    if offset < middle && offset + length >= middle {
+                        _ = try? self.segment(segment.number &+ 1, creatingAfter: segment)
+                    }
                     return JournalIndex(segment: segment.number, claim: UInt32(claim))
                 }
             case .lost:
@@ -115,8 +132,10 @@ extension Journal {
                 }
                 segment.seal(at: offset)
                 segment = next
+                raise(appendTargetTo: next.number)
             case .full:
                 segment = try nextSegment(after: segment)
+                raise(appendTargetTo: segment.number)
             }
         }
     }

@@ -2,7 +2,9 @@ import MappedMemory
 
 /// What ``Journal/check()`` found in one segment.
 public struct SegmentReport: Sendable, Equatable {
+    /// The segment's number (from its file name).
     public var number: UInt32
+    /// The segment file.
     public var path: String
     /// The size of the file.
     public var bytes: Int
@@ -16,8 +18,10 @@ public struct SegmentReport: Sendable, Equatable {
     public var inFlight: Int
     /// Slots padded over since the segment was created (from its header).
     public var paddedOver: Int
+    /// The first and last record's index, when there are records.
     public var firstIndex: JournalIndex?
     public var lastIndex: JournalIndex?
+    /// The first and last record's timestamp (nanoseconds since 1970), when there are records.
     public var firstTimestamp: Int64?
     public var lastTimestamp: Int64?
     /// Whether an end-of-segment word was reached (producers continue in the next segment).
@@ -34,10 +38,13 @@ public struct SegmentReport: Sendable, Equatable {
 
 /// What ``Journal/check()`` found.
 public struct CheckReport: Sendable {
+    /// One report per segment file that could be opened, in order.
     public var segments: [SegmentReport] = []
     /// Every damaged record, segment header or index entry, with the segment and offset.
     public var problems: [JournalError] = []
+    /// Intact records in all segments.
     public var records: Int { segments.reduce(0) { $0 + $1.records } }
+    /// Whether nothing is damaged.
     public var isHealthy: Bool { problems.isEmpty }
 }
 

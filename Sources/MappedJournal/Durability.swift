@@ -5,6 +5,11 @@ extension Segment {
     /// waiting for slots in flight and padding them over after `padTimeout`. Returns the boundary
     /// reached: every frame below it is final (published or padding) and will never change again.
     func finalize(from offset: Int, to target: Int, padTimeout: Duration) -> Int {
+        finalizeReportingEnd(from: offset, to: target, padTimeout: padTimeout).boundary
+    }
+
+    /// ``finalize(from:to:padTimeout:)``, also saying whether the walk reached the segment's end.
+    func finalizeReportingEnd(from offset: Int, to target: Int, padTimeout: Duration) -> (boundary: Int, ended: Bool) {
         let clock = ContinuousClock()
         var position = offset
         var stuckSince: ContinuousClock.Instant?
@@ -16,8 +21,10 @@ extension Segment {
             case .padding(let next):
                 position = next
                 stuckSince = nil
-            case .end, .unclaimed, .damaged:
-                return position
+            case .end:
+                return (position, true)
+            case .unclaimed, .damaged:
+                return (position, false)
             case .inFlight(let length):
                 let now = clock.now
                 let since = stuckSince ?? now
@@ -26,7 +33,7 @@ extension Segment {
                     if let length { padClaimed(at: position, length: length) } else { padUnwritten(from: position) }
                     stuckSince = nil
                 } else if !writable && now - since >= padTimeout {
-                    return position
+                    return (position, false)
                 } else {
                     let observed = notify.load(ordering: .sequentiallyConsistent)
                     waiters.wrappingIncrement(ordering: .sequentiallyConsistent)
@@ -37,7 +44,7 @@ extension Segment {
                 }
             }
         }
-        return position
+        return (position, position >= dataEnd)
     }
 }
 
@@ -102,10 +109,12 @@ extension Journal {
             pending.insert(earlier, at: 0)
         }
         for earlier in pending {
-            let end = earlier.finalize(from: earlier.syncedUpTo, to: earlier.dataEnd, padTimeout: options.padTimeout)
+            let (end, ended) = earlier.finalizeReportingEnd(from: earlier.syncedUpTo, to: earlier.dataEnd, padTimeout: options.padTimeout)
             try earlier.flush(earlier.syncedUpTo..<min(end + 8, earlier.segmentSize))
             earlier.raiseSyncedUpTo(end)
-            _ = earlier.flags.loadThenBitwiseOr(with: SegmentFormat.flagDurableEnd, ordering: .acquiringAndReleasing)
+            // Durable to its end only when it has one: a segment still being appended to (the next
+            // was created ahead) is synced as far as it goes.
+            if ended { _ = earlier.flags.loadThenBitwiseOr(with: SegmentFormat.flagDurableEnd, ordering: .acquiringAndReleasing) }
             try earlier.flushHeader()
         }
         guard let segment = try segment(target.segment) else { return }

@@ -64,6 +64,9 @@ public final class Journal: Sendable {
     let segments = Mutex<[UInt32: Segment]>([:])
     /// The highest segment number known to exist.
     let latest = Atomic<UInt32>(0)
+    /// The segment this process's producers claim in (the next one may already exist: it is
+    /// created ahead, when the current one is half full).
+    let appendTarget = Atomic<UInt32>(0)
 
     var system: SystemCalls { options.system }
     var writable: Bool { options.access == .readWrite }
@@ -108,6 +111,7 @@ public final class Journal: Sendable {
             created = numbers == [0]
         }
         latest.store(numbers.last!, ordering: .relaxed)
+        appendTarget.store(numbers.count >= 2 ? numbers[numbers.count - 2] : numbers.last!, ordering: .relaxed)
         if alone && created {
             lock.recordBoot()
             try lock.share()
@@ -179,7 +183,7 @@ public final class Journal: Sendable {
         try Directory.segmentNumbers(in: directory)
     }
 
-    /// The newest segment (the one producers append to), refreshing from the directory.
+    /// The newest segment file, refreshing from the directory.
     func newestSegment() throws(JournalError) -> Segment? {
         var number = latest.load(ordering: .relaxed)
         // Follow segments created by other processes.
@@ -187,6 +191,16 @@ public final class Journal: Sendable {
         if let found = try segment(number) { return found }
         guard let last = try segmentNumbers().last else { return nil }
         return try segment(last)
+    }
+
+    /// The segment producers append to now: the newest one, or the one before it while that is
+    /// not full (the newest is created ahead of need).
+    func activeSegment() throws(JournalError) -> Segment? {
+        guard let newest = try newestSegment() else { return nil }
+        if newest.number > 0, let previous = try? segment(newest.number - 1), !previous.isFull {
+            return previous
+        }
+        return newest
     }
 
     /// Forgets mappings of segments that were removed (by retention here or elsewhere).

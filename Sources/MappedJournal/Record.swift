@@ -36,7 +36,9 @@ public struct JournalIndex: RawRepresentable, Hashable, Comparable, Sendable, Cu
 
 /// A place in the journal: a segment and the byte offset of a record boundary in it.
 public struct JournalPosition: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The segment's number.
     public var segment: UInt32
+    /// The byte offset in the segment file (0: the segment's first record).
     public var offset: Int
 
     public init(segment: UInt32, offset: Int) {

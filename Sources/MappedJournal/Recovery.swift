@@ -54,10 +54,18 @@ enum Recovery {
         }
         // Claims that cursors have seen in the newest segment: new records must number above them,
         // even when a power loss took those records (and the tail word) away.
-        var cursorClaims: UInt64 = 0
+        var cursorClaims: [UInt32: UInt64] = [:]
         for name in (try? journal.cursorNames()) ?? [] {
-            if let last = (try? journal.cursor(name))??.lastIndex, last.segment == newest {
-                cursorClaims = max(cursorClaims, UInt64(last.claim) + 1)
+            if let last = (try? journal.cursor(name))??.lastIndex, last.segment + 1 >= newest {
+                cursorClaims[last.segment] = max(cursorClaims[last.segment] ?? 0, UInt64(last.claim) + 1)
+            }
+        }
+        // The last segment with anything in it; the one after it may have been created ahead of
+        // need and be empty. Both are "newest": their clean end is the tail, not a seal.
+        var lastWithData = numbers[first]
+        for number in numbers[first...] {
+            if let segment = try? journal.segment(number), segment.commit(at: segment.dataStart).load(ordering: .acquiring) != 0 {
+                lastWithData = number
             }
         }
         for number in numbers[first...] {
@@ -70,7 +78,7 @@ enum Recovery {
             }
             guard let segment = opened else { continue }
             report.scannedSegments.append(number)
-            try recover(segment, isNewest: number == newest, seenClaims: number == newest ? cursorClaims : 0, afterReboot: afterReboot, report: &report)
+            try recover(segment, isNewest: number >= lastWithData, seenClaims: cursorClaims[number] ?? 0, afterReboot: afterReboot, report: &report)
         }
         return report
     }

@@ -2,7 +2,7 @@ import MappedMemory
 
 extension Journal {
     /// Deletes whole segments from the oldest on: those whose records are all older than
-    /// `maximumAge` (the next segment was created before then), and then as many more as needed to
+    /// `maximumAge` (the next segment's first record is older than that), and then as many more as needed to
     /// bring the journal under `maximumBytes`. The newest segment is never deleted.
     ///
     /// A segment that a named cursor still needs (its committed position is in it or before it) is
@@ -40,7 +40,9 @@ extension Journal {
             guard number < protectedFrom else { break }
             let successor = numbers[position + 1]
             var old = false
-            if let cutoff, let next = try? segment(successor), next.createdAt < cutoff { old = true }
+            // The successor's first record is (up to producers in flight at the roll) newer than
+            // every record of this segment.
+            if let cutoff, let newer = try firstTimestamp(successor), newer < cutoff { old = true }
             let tooBig = maximumBytes.map { total > $0 } ?? false
             guard old || tooBig else { break }
             forget(number)

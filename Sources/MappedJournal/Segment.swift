@@ -181,6 +181,9 @@ final class Segment: @unchecked Sendable {
         return (dataStart...dataEnd).contains(value) ? value : nil
     }
 
+    /// Whether producers have moved on: the tail passed the end or the segment was ended.
+    var isFull: Bool { tailState.offset > dataEnd || sealedAt != nil }
+
     var isDurableEnd: Bool { flags.load(ordering: .acquiring) & SegmentFormat.flagDurableEnd != 0 }
 
     /// Raises `syncedUpTo` to `offset` (never lowers it).

@@ -258,10 +258,10 @@ extension Journal {
         case .position(let position):
             return position
         case .end:
-            guard let segment = try segment(last) else { return JournalPosition(segment: last, offset: 0) }
+            guard let segment = try activeSegment() else { return JournalPosition(segment: last, offset: 0) }
             let tail = segment.tailState.offset
-            if tail >= segment.dataEnd { return JournalPosition(segment: last &+ 1, offset: 0) }
-            return JournalPosition(segment: last, offset: max(tail, segment.dataStart))
+            if segment.isFull || tail >= segment.dataEnd { return JournalPosition(segment: segment.number &+ 1, offset: 0) }
+            return JournalPosition(segment: segment.number, offset: max(tail, segment.dataStart))
         case .index(let index):
             if index.segment < first { return JournalPosition(segment: first, offset: 0) }
             guard numbers.contains(index.segment), let segment = try segment(index.segment) else {
@@ -269,15 +269,37 @@ extension Journal {
             }
             return seekIndexed(segment, numbers: numbers, claim: index.claim) { $0.index >= index }
         case .time(let time):
-            // The last segment created at or before `time` holds the first record at or after it (or the next does).
-            var chosen = first
-            for number in numbers {
-                guard let segment = try segment(number) else { continue }
-                if segment.createdAt <= time { chosen = number } else { break }
+            // Binary search for the last segment whose first record is older than `time`: the first
+            // record at or after `time` is in it (or at the start of the next one).
+            var low = 0
+            var high = numbers.count - 1
+            var chosen = 0
+            while low <= high {
+                let middle = (low + high) / 2
+                if let stamp = try firstTimestamp(numbers[middle]), stamp < time {
+                    chosen = middle
+                    low = middle + 1
+                } else {
+                    high = middle - 1
+                }
             }
-            guard let segment = try segment(chosen) else { return JournalPosition(segment: chosen, offset: 0) }
+            guard let segment = try segment(numbers[chosen]) else { return JournalPosition(segment: numbers[chosen], offset: 0) }
             return seekTime(time, in: segment, numbers: numbers)
         }
+    }
+
+    /// The timestamp of segment `number`'s first record (nil: none yet, or unreadable).
+    func firstTimestamp(_ number: UInt32) throws(JournalError) -> Int64? {
+        guard let segment = try? segment(number) else { return nil }
+        var offset = segment.dataStart
+        for _ in 0..<64 {
+            switch segment.frame(at: offset) {
+            case .record(let record): return record.timestamp
+            case .padding(let next): offset = next
+            default: return nil
+            }
+        }
+        return nil
     }
 
     /// The first boundary in `segment` (from the index on) whose record satisfies `isTarget`, or

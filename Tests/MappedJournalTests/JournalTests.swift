@@ -29,13 +29,15 @@ struct JournalTests {
         let records = try readAll(journal)
         #expect(records.map(\.payload) == (0..<2_000).map(payload))
         #expect(zip(records, records.dropFirst()).allSatisfy { $0.index < $1.index })
-        let segments = Set(records.map(\.index.segment))
+        let segments = Array(Set(records.map(\.index.segment))).sorted()
         #expect(segments.count > 3, "64 KiB segments must have rolled")
-        #expect(try journal.segmentNumbers() == Array(segments).sorted())
+        // The next segment is created ahead, when the current one is half full.
+        let files = try journal.segmentNumbers()
+        #expect(files == segments || files == segments + [segments.last! + 1])
         let report = try journal.check()
         #expect(report.isHealthy, "\(report.problems)")
         #expect(report.records == 2_000)
-        #expect(report.segments.dropLast().allSatisfy { $0.ended })
+        #expect(report.segments.filter { $0.records > 0 }.dropLast().allSatisfy { $0.ended })
     }
 
     @Test func tailersStartAtAnIndexATimeOrTheEnd() throws {
