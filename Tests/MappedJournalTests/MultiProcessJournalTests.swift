@@ -139,3 +139,37 @@ extension MultiProcessJournalTests {
         #expect(writer.finish().status == 0)
     }
 }
+
+extension MultiProcessJournalTests {
+    /// Producers killed at arbitrary instants, in a loop, while a reader follows: each producer's
+    /// records are an unbroken prefix of what it meant to write (nothing lost before its last
+    /// record, nothing twice, nothing torn), and the reader never hangs.
+    @Test func producersKilledAtArbitraryInstantsLeaveAnIntactPrefix() throws {
+        let path = try create()
+        let journal = try Journal(directory: path, options: testOptions(padTimeout: .milliseconds(100)))
+        let tailer = try journal.tailer()
+        var random = SeededRandom(seed: 99)
+        for producer in 0..<5 {
+            let writer = try JournalHelper("produce", path, String(producer), "10000000", segmentSize, "100")
+            usleep(UInt32(20_000 + random.below(60_000)))
+            writer.kill()
+        }
+        // One more producer that finishes marks the end of the stream.
+        let last = try JournalHelper("produce", path, "5", "100", segmentSize, "100")
+        #expect(last.finish().status == 0)
+        var next = [UInt32](repeating: 0, count: 6)
+        while next[5] < 100 {
+            guard let record = try tailer.next(timeout: .seconds(20)) else {
+                Issue.record("the reader waited 20 s without a record")
+                break
+            }
+            let producer = record.payload.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 0, as: UInt32.self) }
+            let sequence = record.payload.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self) }
+            #expect(producer < 6 && sequence == next[Int(producer)], "producer \(producer) sequence \(sequence)")
+            if producer < 6 { next[Int(producer)] = sequence + 1 }
+        }
+        #expect(next.prefix(5).filter { $0 > 0 }.count >= 3, "most producers appended something before dying: \(next)")
+        let report = try journal.check()
+        #expect(report.isHealthy, "\(report.problems)")
+    }
+}
