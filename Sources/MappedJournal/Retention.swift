@@ -3,7 +3,8 @@ import MappedMemory
 extension Journal {
     /// Deletes whole segments from the oldest on: those whose records are all older than
     /// `maximumAge` (the next segment's first record is older than that), and then as many more as needed to
-    /// bring the journal under `maximumBytes`. The newest segment is never deleted.
+    /// bring the journal under `maximumBytes`. The segment producers append to (and the one created
+    /// ahead of it) is never deleted.
     ///
     /// A segment that a named cursor still needs (its committed position is in it or before it) is
     /// kept, and so is every segment after it, unless `force` is true. Tailers that are reading a
@@ -35,9 +36,11 @@ extension Journal {
             sizes[number] = size
             total += size
         }
+        // Never the segment producers append to, nor the one created ahead of it.
+        let active = try activeSegment()?.number ?? numbers.last!
         var removed: [UInt32] = []
         for (position, number) in numbers.enumerated().dropLast() {
-            guard number < protectedFrom else { break }
+            guard number < protectedFrom, number < active else { break }
             let successor = numbers[position + 1]
             var old = false
             // The successor's first record is (up to producers in flight at the roll) newer than

@@ -1,6 +1,11 @@
 import ArgumentParser
 import Foundation
 import MappedJournal
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// `mnemap journal tail`: print records, optionally following new ones like `tail -f`.
 struct JournalTail: ParsableCommand {
@@ -42,7 +47,10 @@ struct JournalTail: ParsableCommand {
 
     func run() throws {
         let start = try start()
-        let journal = try openJournal(location.directory, access: cursor == nil ? .readOnly : .readWrite)
+        // Read-write when allowed, so that a slot of a producer that died is padded over instead of
+        // stalling the tail; read-only otherwise.
+        let writable = cursor != nil || access(location.directory, W_OK) == 0
+        let journal = try openJournal(location.directory, access: writable ? .readWrite : .readOnly)
         let tailer = try reportingJournalErrors { () throws(JournalError) in
             if let cursor { return try journal.tailer(cursor: cursor, ifNew: start) }
             return try journal.tailer(from: start)

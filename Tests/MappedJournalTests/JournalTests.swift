@@ -316,3 +316,19 @@ extension JournalTests {
         #expect(try readAll(journal, from: .time(nanosecondsSince1970: 0)).count == all.count)
     }
 }
+
+extension JournalTests {
+    @Test func retentionByAgeKeepsRecentSegmentsAndNeverTheOneBeingAppendedTo() throws {
+        let journal = try Journal(directory: directory.path("j"), options: testOptions())
+        for n in 0..<3_000 { try journal.append(payload(n)) }
+        let before = try journal.segmentNumbers()
+        #expect(try journal.retire(maximumAge: .seconds(3_600)).isEmpty, "nothing is an hour old")
+        let removed = try journal.retire(maximumAge: .zero, maximumBytes: 0)
+        let after = try journal.segmentNumbers()
+        #expect(removed == before.filter { !after.contains($0) })
+        let last = try readAll(journal)
+        #expect(last.last?.payload == payload(2_999), "the segment being appended to is kept")
+        try journal.append(payload(3_000))
+        #expect(try readAll(journal).last?.payload == payload(3_000))
+    }
+}
