@@ -251,7 +251,7 @@ final class Segment: @unchecked Sendable {
 
     /// A record boundary at or before the start of claim `claim` (from the index), else `dataStart`.
     func boundary(before claim: UInt32) -> Int {
-        var entry = Int(claim) / indexStride
+        var entry = min(Int(claim) / indexStride, indexEntries - 1)
         while entry > 0 {
             if let offset = indexEntry(entry) { return offset }
             entry -= 1

@@ -332,3 +332,14 @@ extension JournalTests {
         #expect(try readAll(journal).last?.payload == payload(3_000))
     }
 }
+
+extension JournalTests {
+    @Test func indexesBeyondTheJournalStartAtTheEndWithoutAScan() throws {
+        let journal = try Journal(directory: directory.path("j"), options: testOptions())
+        for n in 0..<10 { try journal.append(payload(n)) }
+        #expect(try readAll(journal, from: .index(JournalIndex(segment: 0, claim: .max))).isEmpty)
+        #expect(try readAll(journal, from: .index(JournalIndex(rawValue: .max))).isEmpty)
+        #expect(throws: JournalError.self) { try journal.sync(upTo: JournalIndex(segment: 0, claim: .max)) }
+        #expect(try readAll(journal, from: .index(JournalIndex(segment: 0, claim: 3))).count == 7)
+    }
+}
