@@ -14,8 +14,8 @@ public struct RecoveryReport: Sendable, Equatable {
     /// Where segments were ended because the record there was torn or missing (a crash lost it and
     /// everything after it in that segment, none of which had been synced).
     public var sealedAt: [JournalPosition] = []
-    /// Damaged records in the synced part of a segment (media damage, not a crash): left as they
-    /// are; readers report them as errors, `check` lists them.
+    /// Damaged records that no crash of the machine explains (the machine did not restart, so the
+    /// page cache kept every store): left as they are; readers report them, `check` lists them.
     public var damaged: [JournalPosition] = []
     /// Segments whose header is damaged (or whose file was cut short): not scanned, not changed.
     /// Readers and producers that reach them get an error naming the file; move them aside.
@@ -24,7 +24,7 @@ public struct RecoveryReport: Sendable, Equatable {
     public init() {}
 
     /// Whether recovery changed nothing.
-    public var isEmpty: Bool { paddedClaims == 0 && sealedAt.isEmpty && damaged.isEmpty }
+    public var isEmpty: Bool { paddedClaims == 0 && sealedAt.isEmpty && damaged.isEmpty && unreadableSegments.isEmpty }
 }
 
 /// Crash recovery, run by the first opener (no other process has the journal open).
@@ -33,12 +33,13 @@ public struct RecoveryReport: Sendable, Equatable {
 /// `syncedUpTo` on are walked:
 /// - published with a matching checksum, padding: kept;
 /// - claimed (the producer died before publishing): padded over, the boundary is in the commit word;
-/// - a zero commit word where space was claimed, or a torn record (bad checksum, impossible
-///   length): the segment is sealed there with an end-of-segment word. Nothing from there on was
-///   synced (a sync moves `syncedUpTo` past a record only after flushing it), so only unsynced
-///   records are dropped, and nothing torn is ever returned;
-/// - the tail of the newest segment: bytes after the last record are zeroed, so that stale
-///   unsynced frames from before the crash can never reappear, and the tail word is reset there.
+/// - without a reboot (only processes died, the page cache is intact): a zero commit word where
+///   space was claimed is padded over as a reader would; a damaged record is reported and left;
+/// - after a reboot: a zero commit word where space was claimed, or a torn record (bad checksum,
+///   impossible length), seals the segment there with an end-of-segment word. Nothing from there
+///   on was synced (a sync moves `syncedUpTo` past a record only after flushing it), so only
+///   unsynced records are dropped, and nothing torn is ever returned; and at the tail, bytes after
+///   the last record are zeroed, so that stale unsynced frames can never reappear.
 enum Recovery {
     /// `afterReboot`: the machine may have lost power since the journal was last open, so unsynced
     /// bytes may be missing or stale; otherwise only processes died and the page cache is intact.
@@ -123,9 +124,14 @@ enum Recovery {
                 try segment.flush(0..<segment.segmentSize)
                 return
             case .damaged(_, let next):
-                if offset < segment.syncedUpTo {
+                if !afterReboot {
+                    // No crash of the machine explains it (the page cache kept every store): media
+                    // damage or a foreign write. Leave it for readers to report and `check` to list.
                     report.damaged.append(JournalPosition(segment: segment.number, offset: offset))
-                    guard let next else { return }
+                    guard let next else {
+                        if padded { try segment.flush(0..<segment.segmentSize) }
+                        return
+                    }
                     offset = next
                 } else {
                     seal(segment, at: offset, claims: claims)
