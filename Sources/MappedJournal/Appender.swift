@@ -28,6 +28,15 @@ extension Segment {
         return offset <= dataEnd ? .closer(offset: offset) : .full
     }
 
+    /// Ends the segment at the current tail (rolling by time): one atomic add of more than the whole
+    /// data area, so this claim is the first that does not fit, exactly as when the segment fills up.
+    func claimRemainder() -> Claim {
+        if tailState.offset > dataEnd { return .full }
+        let old = tail.loadThenWrappingIncrement(by: 1 << SegmentFormat.claimShift | UInt64(dataEnd - dataStart + 8), ordering: .acquiringAndReleasing)
+        let offset = Int(old & SegmentFormat.offsetMask)
+        return offset <= dataEnd ? .closer(offset: offset) : .full
+    }
+
     /// Writes the record into the claimed frame and publishes it (release). Returns false when the
     /// frame was padded over first (this producer was slower than the pad timeout): claim again.
     func publish(at offset: Int, claim: UInt64, length: Int, payload: UnsafeRawBufferPointer) -> Bool {
@@ -107,7 +116,13 @@ extension Journal {
             throw JournalError(operation: "append", path: directory, reason: .payloadTooLarge(size: payload.count, maximum: maximum - RecordFormat.headerSize))
         }
         while true {
-            switch segment.claim(length: length) {
+            var claim = Claim.full
+            if let interval = options.rollInterval, segment.isOlder(than: interval, now: wallClockNanoseconds()) {
+                claim = segment.claimRemainder()
+            } else {
+                claim = segment.claim(length: length)
+            }
+            switch claim {
             case .claimed(let offset, let claim):
                 if segment.publish(at: offset, claim: claim, length: length, payload: payload) {
                     // The one claim that crosses the middle of the segment creates the next segment

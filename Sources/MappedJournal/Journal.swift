@@ -28,6 +28,10 @@ public struct JournalOptions: Sendable {
     /// assuming its producer died. Longer than any pause of a live producer between claiming and
     /// publishing (a slow producer whose slot was padded claims again, so it only costs time).
     public var padTimeout: Duration = .seconds(2)
+    /// Roll by time as well as by size: a segment takes no more records once its first record is
+    /// this old (nil: roll by size only). With a day, each segment holds at most a day of records,
+    /// which retention by age can then delete whole.
+    public var rollInterval: Duration?
     /// The system-call seam; tests pass one that records or fails.
     public var system: SystemCalls = .live
 

@@ -1,5 +1,6 @@
 import Atomics
 import MappedMemory
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -41,6 +42,8 @@ final class Segment: @unchecked Sendable {
     let indexStride: Int
     let indexEntries: Int
     let createdAt: Int64
+    /// The first record's timestamp once known (0 before), for rolling by time.
+    private let firstRecordTime = Synchronization.Atomic<Int64>(0)
 
     /// Maps the segment at `path` and validates its header.
     ///
@@ -345,6 +348,28 @@ final class Segment: @unchecked Sendable {
             return .padding(next: offset + length)
         }
         return frame(at: offset)
+    }
+
+    /// Whether the segment's first record is older than `interval` (false while it has none).
+    func isOlder(than interval: Duration, now: Int64) -> Bool {
+        var first = firstRecordTime.load(ordering: .relaxed)
+        if first == 0 {
+            var offset = dataStart
+            search: for _ in 0..<64 {
+                switch frame(at: offset) {
+                case .record(let record):
+                    first = record.timestamp
+                    firstRecordTime.store(first, ordering: .relaxed)
+                    break search
+                case .padding(let next):
+                    offset = next
+                default:
+                    return false
+                }
+            }
+        }
+        let (seconds, attoseconds) = interval.components
+        return first != 0 && now - first >= seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 
     // MARK: Padding over stopped producers

@@ -343,3 +343,22 @@ extension JournalTests {
         #expect(try readAll(journal, from: .index(JournalIndex(segment: 0, claim: 3))).count == 7)
     }
 }
+
+extension JournalTests {
+    @Test func segmentsAlsoRollByTimeWhenAskedTo() throws {
+        var options = testOptions(segmentSize: 1 << 20)
+        options.rollInterval = .milliseconds(50)
+        let journal = try Journal(directory: directory.path("j"), options: options)
+        let first = try journal.append(payload(0))
+        let second = try journal.append(payload(1))
+        #expect(second.segment == first.segment, "the same segment until the interval passes")
+        usleep(80_000)
+        let third = try journal.append(payload(2))
+        #expect(third.segment == first.segment + 1)
+        #expect(third.claim == 0)
+        #expect(try readAll(journal).map(\.payload) == [payload(0), payload(1), payload(2)])
+        let report = try journal.check()
+        #expect(report.isHealthy)
+        #expect(report.segments[0].ended && report.segments[0].records == 2)
+    }
+}
