@@ -86,8 +86,8 @@ extension Journal {
 
     /// The largest payload a record may have in this journal's segments.
     public var maximumPayload: Int {
-        let size = (try? newestSegment())?.map { $0.segmentSize } ?? options.segmentSize
-        let geometry = SegmentFormat.geometry(segmentSize: size, stride: options.indexStride)
+        let newest = (try? newestSegment()) ?? nil
+        let geometry = SegmentFormat.geometry(segmentSize: newest?.segmentSize ?? options.segmentSize, stride: newest?.indexStride ?? options.indexStride)
         return (geometry.dataEnd - geometry.dataStart) / 2 - RecordFormat.headerSize
     }
 

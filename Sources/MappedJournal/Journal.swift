@@ -47,7 +47,8 @@ public struct JournalOptions: Sendable {
 /// journal, and wait for new ones on a futex. Records are visible at once and durable after
 /// ``sync(upTo:)``. See `docs/journal-format.md`.
 ///
-/// A `Journal` is safe to use from many threads.
+/// A `Journal` is safe to use from many threads. It stays open (its shared lock held, its
+/// segments mapped) until the value is released; there is nothing to close.
 ///
 /// ```swift
 /// let journal = try Journal(directory: "/var/lib/agent/events")
