@@ -1,5 +1,10 @@
 import Atomics
 import MappedMemory
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What a producer got from the tail word of a segment.
 enum Claim {
@@ -108,7 +113,7 @@ extension Journal {
     public func append(_ payload: UnsafeRawBufferPointer) throws(JournalError) -> JournalIndex {
         try requireWritable("append")
         guard var segment = try appendSegment() else {
-            throw JournalError(operation: "append", path: directory, reason: .system(.system("open", path: directory, errno: 2)))
+            throw JournalError(operation: "append", path: directory, reason: .system(.system("open", path: directory, errno: ENOENT)))
         }
         let length = RecordFormat.frameLength(payload: payload.count)
         let maximum = (segment.dataEnd - segment.dataStart) / 2

@@ -100,7 +100,7 @@ public final class Journal: Sendable {
         let writable = options.access == .readWrite
         if !Directory.isDirectory(directory) {
             guard writable && options.create else {
-                throw JournalError(operation: "open", path: directory, reason: .system(.system("open", path: directory, errno: 2)))
+                throw JournalError(operation: "open", path: directory, reason: .system(.system("open", path: directory, errno: ENOENT)))
             }
             try Directory.make(directory)
         }
@@ -144,7 +144,7 @@ public final class Journal: Sendable {
         do {
             opened = try Segment(path: path, number: number, writable: writable, system: system)
         } catch {
-            if error.systemError?.errno == 2 { return nil }  // ENOENT
+            if error.systemError?.errno == ENOENT { return nil }
             throw error
         }
         raise(latestTo: number)
@@ -178,7 +178,7 @@ public final class Journal: Sendable {
         guard writable else { throw JournalError(operation: "append", path: directory, reason: .readOnly) }
         try Segment.create(directory: directory, number: number, segmentSize: previous.segmentSize, indexStride: previous.indexStride, system: system)
         guard let created = try segment(number) else {
-            throw JournalError(operation: "create segment", path: segmentPath(number), reason: .system(.system("open", path: segmentPath(number), errno: 2)))
+            throw JournalError(operation: "create segment", path: segmentPath(number), reason: .system(.system("open", path: segmentPath(number), errno: ENOENT)))
         }
         return created
     }
