@@ -78,6 +78,8 @@ enum Recovery {
                 continue
             }
             guard let segment = opened else { continue }
+            // Readers killed while asleep left their registration behind; nobody is asleep now.
+            segment.waiters.store(0, ordering: .relaxed)
             report.scannedSegments.append(number)
             try recover(segment, isNewest: number >= lastWithData, seenClaims: cursorClaims[number] ?? 0, afterReboot: afterReboot, report: &report)
         }
