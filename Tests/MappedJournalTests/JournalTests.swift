@@ -178,6 +178,17 @@ struct JournalTests {
         #expect(try journal.cursorNames() == ["planner"])
         #expect(try journal.cursor("planner")?.lastIndex == JournalIndex(segment: 0, claim: 19))
         #expect(throws: JournalError.self) { _ = try journal.tailer(cursor: "../escape") }
+        #expect(throws: JournalError.self) { try journal.tailer().commit() }
+        // A removed cursor starts again where it is told.
+        try journal.removeCursor("other-name-never-used")
+        let restarted: Tailer
+        do {
+            _ = consume resumed
+            try journal.removeCursor("planner")
+            restarted = try journal.tailer(cursor: "planner", ifNew: .index(JournalIndex(segment: 0, claim: 40)))
+        }
+        #expect(try restarted.next(timeout: .zero)?.payload == payload(40))
+        #expect(restarted.committedState.isEmpty)
     }
 
     @Test func retentionDeletesOldSegmentsButKeepsThoseACursorNeedsUnlessForced() throws {
