@@ -9,13 +9,28 @@ import Darwin
 /// `mnemap journal` run as users run it: the built executable on a real journal.
 @Suite("mnemap journal")
 struct JournalCommandTests {
+    /// Removes the test's directory when the test ends.
+    final class Cleanup: Sendable {
+        let path: String
+        init(_ path: String) { self.path = path }
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+    }
+
     let directory: String
     let journal: String
+    let cleanup: Cleanup
 
     init() throws {
         var template = Array("\(FileManager.default.temporaryDirectory.path)/mnemap-cli-journal-XXXXXX".utf8CString)
         directory = String(cString: mkdtemp(&template)!)
         journal = directory + "/events"
+        cleanup = Cleanup(directory)
+    }
+
+    /// Creates the journal with small segments (the default is 64 MiB of disk per segment).
+    func createJournal() throws {
+        let created = try mnemap("journal", "append", journal, "--segment-size", "65536", input: "")
+        #expect(created.status == 0, "\(created.errors)")
     }
 
     struct Outcome {
@@ -75,6 +90,7 @@ struct JournalCommandTests {
     }
 
     @Test func appendFromArgumentsAndStandardInputThenTailFromAPositionOrATime() throws {
+        try createJournal()
         let appended = try mnemap("journal", "append", journal, "first", "second", "--sync")
         #expect(appended.status == 0, "\(appended.errors)")
         #expect(appended.output.contains("appended 2 records"))
@@ -93,6 +109,7 @@ struct JournalCommandTests {
     }
 
     @Test func aCursorPrintsOnlyWhatItHasNotPrintedBefore() throws {
+        try createJournal()
         _ = try mnemap("journal", "append", journal, "a", "b", "c")
         #expect(try tailJSON("--cursor", "reader", "--limit", "2").map(\.payload) == ["a", "b"])
         #expect(try tailJSON("--cursor", "reader").map(\.payload) == ["c"])
@@ -102,6 +119,7 @@ struct JournalCommandTests {
     }
 
     @Test func followWaitsForRecordsAppendedByAnotherProcess() throws {
+        try createJournal()
         _ = try mnemap("journal", "append", journal, "before")
         let appender = Thread {
             usleep(300_000)
@@ -123,6 +141,7 @@ struct JournalCommandTests {
     }
 
     @Test func statShowsRecordsAndCursorLagAndCheckFindsDamage() throws {
+        try createJournal()
         _ = try mnemap("journal", "append", journal, "one", "two", "three", "--sync")
         _ = try tailJSON("--cursor", "slow", "--limit", "1")
         let stat = try mnemap("journal", "stat", journal, "--json")
