@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "MappedMemory", targets: ["MappedMemory"]),
         .library(name: "MappedStore", targets: ["MappedStore"]),
         .library(name: "VectorIndex", targets: ["VectorIndex"]),
+        .library(name: "MappedJournal", targets: ["MappedJournal"]),
         .executable(name: "mnemap", targets: ["MnemapCLI"]),
     ],
     dependencies: [
@@ -20,7 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
-        // Only what Swift cannot call: variadic calls (mremap, fcntl), the SIGBUS guard.
+        // Only what Swift cannot call: variadic calls (mremap, fcntl), the SIGBUS guard, CRC32C, futex.
         .target(name: "CMnemapShims"),
         .target(
             name: "MappedMemory",
@@ -30,6 +31,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The transactional copy-on-write B+tree store.
         .target(
             name: "MappedStore",
             dependencies: [
@@ -38,6 +40,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Exact and HNSW search over mapped vectors.
         .target(
             name: "VectorIndex",
             dependencies: [
@@ -48,46 +51,66 @@ let package = Package(
             // real indexes, which an unoptimised build makes a hundred times slower.
             swiftSettings: strict + [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
+        // A persisted, memory-mapped log for producer/consumer IPC between processes.
+        .target(
+            name: "MappedJournal",
+            dependencies: [
+                "MappedMemory",
+                .product(name: "Atomics", package: "swift-atomics"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "MnemapCLI",
             dependencies: [
                 "MappedMemory",
                 "MappedStore",
+                "MappedJournal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
-        // A child process for the multi-process tests: each subcommand does one thing to a shared file.
+        // Child processes for the multi-process tests: each subcommand does one thing to shared files.
         .executableTarget(
             name: "MappedMemoryTestHelper",
             dependencies: ["MappedMemory"],
             swiftSettings: strict
-        ),
-        .testTarget(
-            name: "MappedMemoryTests",
-            dependencies: ["MappedMemory", "MappedMemoryTestHelper"]
         ),
         .executableTarget(
             name: "MappedStoreTestHelper",
             dependencies: ["MappedStore", "MappedMemory"],
             swiftSettings: strict
         ),
-        .testTarget(
-            name: "MappedStoreTests",
-            dependencies: ["MappedStore", "MappedMemory", "MappedStoreTestHelper"]
-        ),
         .executableTarget(
             name: "VectorIndexTestHelper",
             dependencies: ["VectorIndex"],
             swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "MappedJournalTestHelper",
+            dependencies: ["MappedJournal", "MappedMemory"],
+            swiftSettings: strict
+        ),
+        // Test targets do not take the experimental features: the Swift Testing macros break with them.
+        .testTarget(
+            name: "MappedMemoryTests",
+            dependencies: ["MappedMemory", "MappedMemoryTestHelper"]
+        ),
+        .testTarget(
+            name: "MappedStoreTests",
+            dependencies: ["MappedStore", "MappedMemory", "MappedStoreTestHelper"]
         ),
         .testTarget(
             name: "VectorIndexTests",
             dependencies: ["VectorIndex", "MappedMemory", "MappedStore", "VectorIndexTestHelper"]
         ),
         .testTarget(
+            name: "MappedJournalTests",
+            dependencies: ["MappedJournal", "MappedMemory", "MappedJournalTestHelper"]
+        ),
+        .testTarget(
             name: "MnemapCLITests",
-            dependencies: ["MappedMemory", "MappedStore", "MnemapCLI"]
+            dependencies: ["MappedMemory", "MappedStore", "MappedJournal", "MnemapCLI"]
         ),
     ]
 )

@@ -1,0 +1,217 @@
+import Atomics
+import MappedMemory
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What a producer got from the tail word of a segment.
+enum Claim {
+    /// Space for the frame at `offset`, with claim number `claim`; the commit word says claimed.
+    case claimed(offset: Int, claim: UInt64)
+    /// The first claim that did not fit: this producer ends the segment at `offset`.
+    case closer(offset: Int)
+    /// The segment is full: continue in the next one.
+    case full
+    /// The space was padded over before this producer could mark it (it was too slow): claim again.
+    case lost
+}
+
+extension Segment {
+    /// Claims `length` bytes (a whole frame) with one atomic add on the tail word.
+    func claim(length: Int) -> Claim {
+        if tailState.offset > dataEnd { return .full }
+        let old = tail.loadThenWrappingIncrement(by: 1 << SegmentFormat.claimShift | UInt64(length), ordering: .acquiringAndReleasing)
+        let offset = Int(old & SegmentFormat.offsetMask)
+        let claim = old >> SegmentFormat.claimShift
+        if offset + length <= dataEnd {
+            // The commit word is written first, so a reader can skip the frame if this process dies now.
+            let (done, _) = commit(at: offset).compareExchange(expected: 0, desired: RecordFormat.word(.claimed, length: length), ordering: .acquiringAndReleasing)
+            return done ? .claimed(offset: offset, claim: claim) : .lost
+        }
+        return offset <= dataEnd ? .closer(offset: offset) : .full
+    }
+
+    /// Ends the segment at the current tail (rolling by time): one atomic add of more than the whole
+    /// data area, so this claim is the first that does not fit, exactly as when the segment fills up.
+    func claimRemainder() -> Claim {
+        if tailState.offset > dataEnd { return .full }
+        let old = tail.loadThenWrappingIncrement(by: 1 << SegmentFormat.claimShift | UInt64(dataEnd - dataStart + 8), ordering: .acquiringAndReleasing)
+        let offset = Int(old & SegmentFormat.offsetMask)
+        return offset <= dataEnd ? .closer(offset: offset) : .full
+    }
+
+    /// Writes the record into the claimed frame and publishes it (release). Returns false when the
+    /// frame was padded over first (this producer was slower than the pad timeout): claim again.
+    func publish(at offset: Int, claim: UInt64, length: Int, payload: UnsafeRawBufferPointer) -> Bool {
+        let index = UInt64(number) << 32 | claim
+        base.storeBytes(of: UInt32(payload.count), toByteOffset: offset + RecordFormat.lengthOffset, as: UInt32.self)
+        base.storeBytes(of: index, toByteOffset: offset + RecordFormat.indexOffset, as: UInt64.self)
+        base.storeBytes(of: wallClockNanoseconds(), toByteOffset: offset + RecordFormat.timestampOffset, as: Int64.self)
+        if let source = payload.baseAddress, payload.count > 0 {
+            (base + offset + RecordFormat.headerSize).copyMemory(from: source, byteCount: payload.count)
+        }
+        let checked = UnsafeRawBufferPointer(start: base + offset + RecordFormat.lengthOffset, count: RecordFormat.headerSize - RecordFormat.lengthOffset + payload.count)
+        base.storeBytes(of: CRC32C.checksum(checked), toByteOffset: offset + RecordFormat.crcOffset, as: UInt32.self)
+        recordIndexEntry(claim: claim, offset: offset)
+        let (done, _) = commit(at: offset).compareExchange(
+            expected: RecordFormat.word(.claimed, length: length),
+            desired: RecordFormat.word(.published, length: length),
+            ordering: .acquiringAndReleasing
+        )
+        if done { notifyReaders() }
+        return done
+    }
+
+    /// Ends the segment at `offset` (this producer's claim was the first that did not fit).
+    func seal(at offset: Int) {
+        let (done, _) = commit(at: offset).compareExchange(expected: 0, desired: RecordFormat.word(.end, length: 0), ordering: .acquiringAndReleasing)
+        if done { sealedAtWord.store(UInt64(offset), ordering: .releasing) }
+        notifyReaders()
+    }
+}
+
+extension Journal {
+    /// The segment to claim in: the newest this process knows (a full one sends the producer on).
+    func appendSegment() throws(JournalError) -> Segment? {
+        if let known = try segment(appendTarget.load(ordering: .relaxed)) { return known }
+        return try activeSegment()
+    }
+
+    /// Moves this process's producers on to segment `number` (never back).
+    func raise(appendTargetTo number: UInt32) {
+        var current = appendTarget.load(ordering: .relaxed)
+        while current < number {
+            let (done, seen) = appendTarget.compareExchange(expected: current, desired: number, ordering: .relaxed)
+            if done { return }
+            current = seen
+        }
+    }
+
+    /// The largest payload a record may have in this journal's segments.
+    public var maximumPayload: Int {
+        let newest = (try? newestSegment()) ?? nil
+        let geometry = SegmentFormat.geometry(segmentSize: newest?.segmentSize ?? options.segmentSize, stride: newest?.indexStride ?? options.indexStride)
+        return (geometry.dataEnd - geometry.dataStart) / 2 - RecordFormat.headerSize
+    }
+
+    /// Appends one record and returns its index.
+    ///
+    /// Guarantee: when this returns, the record is complete and visible to every reader in every
+    /// process, after all records that precede it in the journal's order; it survives the crash of
+    /// this process but not power loss until ``sync(upTo:)`` covers it. Lock-free: one atomic add
+    /// on the segment's tail word and two compare-and-swaps on the record's commit word; a futex
+    /// wake only when a reader is asleep. The producer whose claim crosses the middle of a segment
+    /// creates the next segment (file creation, fsync, directory fsync: milliseconds), so that the
+    /// producer whose claim overflows the segment usually only ends it. Cost otherwise: one CRC32C
+    /// pass and one copy of the payload.
+    ///
+    /// - Throws: `.payloadTooLarge` (payloads may use up to half a segment), `.readOnly`, and system
+    ///   errors from creating a segment (e.g. `ENOSPC`, with nothing appended).
+    @discardableResult
+    public func append(_ payload: UnsafeRawBufferPointer) throws(JournalError) -> JournalIndex {
+        try requireWritable("append")
+        guard var segment = try appendSegment() else {
+            throw JournalError(operation: "append", path: directory, reason: .system(.system("open", path: directory, errno: ENOENT)))
+        }
+        let length = RecordFormat.frameLength(payload: payload.count)
+        let maximum = (segment.dataEnd - segment.dataStart) / 2
+        guard length <= maximum else {
+            throw JournalError(operation: "append", path: directory, reason: .payloadTooLarge(size: payload.count, maximum: maximum - RecordFormat.headerSize))
+        }
+        while true {
+            var claim = Claim.full
+            if let interval = options.rollInterval, segment.isOlder(than: interval, now: wallClockNanoseconds()) {
+                claim = segment.claimRemainder()
+            } else {
+                claim = segment.claim(length: length)
+            }
+            switch claim {
+            case .claimed(let offset, let claim):
+                if segment.publish(at: offset, claim: claim, length: length, payload: payload) {
+                    // The one claim that crosses the middle of the segment creates the next segment
+                    // now, so that the roll does not stop every producer for a file creation and fsync.
+                    let middle = (segment.dataStart + segment.dataEnd) / 2
+                    if offset < middle && offset + length >= middle {
+                        _ = try? self.segment(segment.number &+ 1, creatingAfter: segment)
+                    }
+                    return JournalIndex(segment: segment.number, claim: UInt32(claim))
+                }
+            case .lost:
+                continue
+            case .closer(let offset):
+                let next: Segment
+                do {
+                    next = try self.segment(segment.number &+ 1, creatingAfter: segment)
+                } catch {
+                    // No next segment (e.g. a full disk): end this one anyway, so that readers do
+                    // not wait for this claim; the next producer tries to create the segment again.
+                    segment.seal(at: offset)
+                    throw error
+                }
+                segment.seal(at: offset)
+                segment = next
+                raise(appendTargetTo: next.number)
+            case .full:
+                segment = try nextSegment(after: segment)
+                raise(appendTargetTo: segment.number)
+            }
+        }
+    }
+
+    /// The segment after the full `segment`. The producer whose claim overflowed it is creating it;
+    /// wait for that a little (so that racing producers do not all write a segment file), then
+    /// create it here (that producer may have died).
+    func nextSegment(after segment: Segment) throws(JournalError) -> Segment {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: min(options.padTimeout, .seconds(1)))
+        while clock.now < deadline {
+            if let next = try self.segment(segment.number &+ 1) { return next }
+            // Ended but no successor: its closer could not create it, or recovery ended it.
+            if segment.sealedAt != nil { break }
+            FileLockSleep.sleep(.microseconds(200))
+        }
+        return try self.segment(segment.number &+ 1, creatingAfter: segment)
+    }
+
+    /// Appends one record with the bytes of `payload`; see ``append(_:)-(UnsafeRawBufferPointer)``.
+    @discardableResult
+    public func append(_ payload: some Collection<UInt8>) throws(JournalError) -> JournalIndex {
+        let bytes = Array(payload)
+        var result: Result<JournalIndex, JournalError> = .failure(JournalError(operation: "append", path: directory, reason: .invalidArgument("no payload")))
+        bytes.withUnsafeBytes { buffer in
+            do throws(JournalError) { result = .success(try append(buffer)) } catch { result = .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// For tests: claims space for a record of `payloadLength` bytes and never publishes it, as a
+    /// producer that dies between claiming and publishing. Returns the claimed position.
+    /// With `markingCommitWord` false, it stops even earlier: after the atomic add on the tail,
+    /// before the commit word says "claimed" (the frame's length is then unknown to readers).
+    @_spi(Testing)
+    public func claimWithoutPublishing(payloadLength: Int, markingCommitWord: Bool = true) throws(JournalError) -> JournalPosition {
+        try requireWritable("append")
+        guard var segment = try appendSegment() else { throw JournalError(operation: "append", path: directory, reason: .readOnly) }
+        let length = RecordFormat.frameLength(payload: payloadLength)
+        if !markingCommitWord {
+            let old = segment.tail.loadThenWrappingIncrement(by: 1 << SegmentFormat.claimShift | UInt64(length), ordering: .acquiringAndReleasing)
+            return JournalPosition(segment: segment.number, offset: Int(old & SegmentFormat.offsetMask))
+        }
+        while true {
+            switch segment.claim(length: length) {
+            case .claimed(let offset, _):
+                return JournalPosition(segment: segment.number, offset: offset)
+            case .lost:
+                continue
+            case .closer(let offset):
+                let next = try self.segment(segment.number &+ 1, creatingAfter: segment)
+                segment.seal(at: offset)
+                segment = next
+            case .full:
+                segment = try self.segment(segment.number &+ 1, creatingAfter: segment)
+            }
+        }
+    }
+}

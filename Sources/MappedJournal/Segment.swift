@@ -1,0 +1,434 @@
+import Atomics
+import MappedMemory
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What a reader finds at a record boundary of a segment.
+enum Frame {
+    /// Nobody has claimed this space yet: the end of the stream for now.
+    case unclaimed
+    /// A producer claimed this space and has not published it yet. `length` is nil while even
+    /// the commit word is unwritten (the producer is between its claim and its first store).
+    case inFlight(length: Int?)
+    /// A complete record whose checksum matched.
+    case record(JournalRecord)
+    /// Space to skip; the next boundary is `next`.
+    case padding(next: Int)
+    /// The segment ends here: continue in the next one.
+    case end
+    /// The bytes here are not a valid record. `next` is the following record boundary when the
+    /// commit word is intact and the word after the frame is a valid commit word (or the end), nil otherwise.
+    case damaged(String, next: Int?)
+}
+
+/// One segment file, mapped whole, shared by every producer and reader of this process.
+///
+/// The mapping never moves (segments are created at their final size), so the base address is
+/// stable for the object's life and the shared words are used as atomics in place. Every offset
+/// read from the file is checked against the geometry before it is used.
+final class Segment: @unchecked Sendable {
+    let file: MappedFile
+    let base: UnsafeMutableRawPointer
+    let path: String
+    let number: UInt32
+    let writable: Bool
+    let segmentSize: Int
+    let dataStart: Int
+    let dataEnd: Int
+    let indexStride: Int
+    let indexEntries: Int
+    let createdAt: Int64
+    /// The first record's timestamp once known (0 before), for rolling by time.
+    private let firstRecordTime = Synchronization.Atomic<Int64>(0)
+
+    /// Maps the segment at `path` and validates its header.
+    ///
+    /// - Throws: `.damagedSegmentHeader` naming the field that is wrong; system errors from opening
+    ///   or mapping (`ENOENT` when the file does not exist).
+    init(path: String, number: UInt32, writable: Bool, system: SystemCalls) throws(JournalError) {
+        let file = try mapped("open segment") { () throws(MappedMemoryError) in
+            try MappedFile(path: path, mode: writable ? .readWrite : .readOnly, system: system)
+        }
+        func damaged(_ text: String, at offset: Int = 0) -> JournalError {
+            JournalError(operation: "open segment", path: path, offset: offset, reason: .damagedSegmentHeader(text))
+        }
+        guard file.count >= SegmentFormat.minimumSegmentSize, let base = file.unsafeBaseAddress else {
+            throw damaged("the file has \(file.count) bytes, fewer than the smallest segment (\(SegmentFormat.minimumSegmentSize))")
+        }
+        func load<T: BitwiseCopyable>(_ offset: Int, _ type: T.Type) -> T {
+            base.loadUnaligned(fromByteOffset: offset, as: T.self)
+        }
+        let magic = load(SegmentFormat.magicOffset, UInt64.self)
+        guard magic == SegmentFormat.magic else {
+            throw damaged("magic number 0x\(String(magic, radix: 16)) is not a MappedJournal segment's")
+        }
+        let version = load(SegmentFormat.versionOffset, UInt32.self)
+        guard version == SegmentFormat.version else {
+            throw damaged("format version \(version) is not the supported version \(SegmentFormat.version)", at: SegmentFormat.versionOffset)
+        }
+        let crc = CRC32C.checksum(UnsafeRawBufferPointer(start: base + SegmentFormat.segmentNumberOffset, count: SegmentFormat.staticEnd - SegmentFormat.segmentNumberOffset))
+        guard crc == load(SegmentFormat.headerCRCOffset, UInt32.self) else {
+            throw damaged("header checksum does not match its contents", at: SegmentFormat.headerCRCOffset)
+        }
+        let storedNumber = load(SegmentFormat.segmentNumberOffset, UInt64.self)
+        guard storedNumber == UInt64(number) else {
+            throw damaged("the header says segment \(storedNumber) but the file name says \(number)", at: SegmentFormat.segmentNumberOffset)
+        }
+        let size = Int(truncatingIfNeeded: load(SegmentFormat.segmentSizeOffset, UInt64.self))
+        guard size == file.count, size <= SegmentFormat.maximumSegmentSize else {
+            throw damaged("the header says \(size) bytes but the file has \(file.count)", at: SegmentFormat.segmentSizeOffset)
+        }
+        let stride = Int(load(SegmentFormat.indexStrideOffset, UInt32.self))
+        guard stride >= 1 else { throw damaged("index stride 0", at: SegmentFormat.indexStrideOffset) }
+        let geometry = SegmentFormat.geometry(segmentSize: size, stride: stride)
+        guard Int(load(SegmentFormat.dataStartOffset, UInt32.self)) == geometry.dataStart,
+              Int(load(SegmentFormat.dataEndOffset, UInt32.self)) == geometry.dataEnd,
+              Int(load(SegmentFormat.indexEntriesOffset, UInt32.self)) == geometry.indexEntries,
+              geometry.dataStart < geometry.dataEnd
+        else {
+            throw damaged("data and index bounds do not match the segment size \(size)", at: SegmentFormat.dataStartOffset)
+        }
+        self.file = file
+        self.base = base
+        self.path = path
+        self.number = number
+        self.writable = writable
+        self.segmentSize = size
+        self.dataStart = geometry.dataStart
+        self.dataEnd = geometry.dataEnd
+        self.indexStride = stride
+        self.indexEntries = geometry.indexEntries
+        self.createdAt = load(SegmentFormat.createdAtOffset, Int64.self)
+    }
+
+    /// Creates segment `number` in `directory` unless it exists: the file is written and synced
+    /// under a temporary name, then linked to its name (so nobody ever sees a half-written header),
+    /// and the directory is synced. Safe to call from several processes at once.
+    static func create(directory: String, number: UInt32, segmentSize: Int, indexStride: Int, system: SystemCalls) throws(JournalError) {
+        let target = directory + "/" + SegmentFormat.fileName(number)
+        if Directory.exists(target) { return }
+        let temporary = directory + "/.\(SegmentFormat.fileName(number)).\(processID).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        defer { try? Directory.remove(temporary) }
+        let geometry = SegmentFormat.geometry(segmentSize: segmentSize, stride: indexStride)
+        do throws(MappedMemoryError) {
+            var file = try MappedFile.create(path: temporary, size: segmentSize, system: system)
+            try file.storeBytes(of: SegmentFormat.magic, toByteOffset: SegmentFormat.magicOffset)
+            try file.storeBytes(of: SegmentFormat.version, toByteOffset: SegmentFormat.versionOffset)
+            try file.storeBytes(of: UInt64(number), toByteOffset: SegmentFormat.segmentNumberOffset)
+            try file.storeBytes(of: UInt64(segmentSize), toByteOffset: SegmentFormat.segmentSizeOffset)
+            try file.storeBytes(of: UInt32(geometry.dataStart), toByteOffset: SegmentFormat.dataStartOffset)
+            try file.storeBytes(of: UInt32(geometry.dataEnd), toByteOffset: SegmentFormat.dataEndOffset)
+            try file.storeBytes(of: UInt32(indexStride), toByteOffset: SegmentFormat.indexStrideOffset)
+            try file.storeBytes(of: UInt32(geometry.indexEntries), toByteOffset: SegmentFormat.indexEntriesOffset)
+            try file.storeBytes(of: wallClockNanoseconds(), toByteOffset: SegmentFormat.createdAtOffset)
+            try file.storeBytes(of: UInt64(geometry.dataStart), toByteOffset: SegmentFormat.tailOffset)
+            let crc = file.withUnsafeBytes { bytes in
+                CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[SegmentFormat.segmentNumberOffset..<SegmentFormat.staticEnd]))
+            }
+            try file.storeBytes(of: crc, toByteOffset: SegmentFormat.headerCRCOffset)
+            try file.synchronize(.data)
+        } catch {
+            // Name the segment being created, not its temporary file.
+            throw JournalError(operation: "create segment", path: target, reason: .system(error))
+        }
+        if try Directory.linkIfAbsent(temporary, target) {
+            try mapped("create segment") { () throws(MappedMemoryError) in
+                try DirectorySync.synchronize(path: directory, system: system)
+            }
+        }
+    }
+
+    // MARK: Shared words
+
+    func atomic64(_ offset: Int) -> UnsafeAtomic<UInt64> {
+        UnsafeAtomic(at: (base + offset).assumingMemoryBound(to: UInt64.AtomicRepresentation.self))
+    }
+
+    func atomic32(_ offset: Int) -> UnsafeAtomic<UInt32> {
+        UnsafeAtomic(at: (base + offset).assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
+    }
+
+    var tail: UnsafeAtomic<UInt64> { atomic64(SegmentFormat.tailOffset) }
+    var notify: UnsafeAtomic<UInt32> { atomic32(SegmentFormat.notifyOffset) }
+    var waiters: UnsafeAtomic<UInt32> { atomic32(SegmentFormat.waitersOffset) }
+    var padCount: UnsafeAtomic<UInt64> { atomic64(SegmentFormat.padCountOffset) }
+    var syncedUpToWord: UnsafeAtomic<UInt64> { atomic64(SegmentFormat.syncedUpToOffset) }
+    var sealedAtWord: UnsafeAtomic<UInt64> { atomic64(SegmentFormat.sealedAtOffset) }
+    var flags: UnsafeAtomic<UInt64> { atomic64(SegmentFormat.flagsOffset) }
+
+    /// The commit word of the frame at `offset` (a multiple of 8 in `dataStart...dataEnd`).
+    func commit(at offset: Int) -> UnsafeAtomic<UInt64> {
+        assert(offset % 8 == 0 && offset >= dataStart && offset <= dataEnd)
+        return atomic64(offset)
+    }
+
+    /// The next free offset (may exceed `dataEnd` once the segment is full) and the claims so far.
+    var tailState: (offset: Int, claims: UInt64) {
+        let word = tail.load(ordering: .acquiring)
+        return (Int(word & SegmentFormat.offsetMask), word >> SegmentFormat.claimShift)
+    }
+
+    /// Where records below are final and durable (a record boundary), at least `dataStart`.
+    var syncedUpTo: Int {
+        let value = Int(truncatingIfNeeded: syncedUpToWord.load(ordering: .acquiring))
+        return (dataStart...dataEnd).contains(value) ? value : dataStart
+    }
+
+    /// The offset of the end-of-segment word, if one was written and is plausible.
+    var sealedAt: Int? {
+        let value = Int(truncatingIfNeeded: sealedAtWord.load(ordering: .acquiring))
+        return (dataStart...dataEnd).contains(value) ? value : nil
+    }
+
+    /// Whether producers have moved on: the tail passed the end or the segment was ended.
+    var isFull: Bool { tailState.offset > dataEnd || sealedAt != nil }
+
+    var isDurableEnd: Bool { flags.load(ordering: .acquiring) & SegmentFormat.flagDurableEnd != 0 }
+
+    /// Raises `syncedUpTo` to `offset` (never lowers it).
+    func raiseSyncedUpTo(_ offset: Int) {
+        var current = syncedUpToWord.load(ordering: .relaxed)
+        while current < UInt64(offset) {
+            let (done, seen) = syncedUpToWord.compareExchange(expected: current, desired: UInt64(offset), ordering: .acquiringAndReleasing)
+            if done { return }
+            current = seen
+        }
+    }
+
+    // MARK: Waiting
+
+    /// Sleeps until a producer publishes in this segment, or `timeout` passes.
+    /// `observed` is the notify value read before checking for records (see ``waitForPublish(observed:timeout:)``).
+    func waitForPublish(observed: UInt32, timeout: Duration) {
+        if !Self.futexWait(file, whileEqualTo: observed, timeout: timeout) {
+            FileLockSleep.sleep(timeout)
+        }
+    }
+
+    /// Wakes every reader asleep on this segment, if any.
+    func notifyReaders() {
+        notify.wrappingIncrement(ordering: .sequentiallyConsistent)
+        if waiters.load(ordering: .sequentiallyConsistent) > 0 {
+            Self.futexWake(file)
+        }
+    }
+
+    /// Sleeps on the notify word of `file`; false when the word cannot be waited on.
+    private static func futexWait(_ file: borrowing MappedFile, whileEqualTo observed: UInt32, timeout: Duration) -> Bool {
+        guard let word = try? file.atomic(UInt32.self, at: SegmentFormat.notifyOffset) else { return false }
+        _ = word.wait(whileEqualTo: observed, timeout: timeout)
+        return true
+    }
+
+    private static func futexWake(_ file: borrowing MappedFile) {
+        guard let word = try? file.atomic(UInt32.self, at: SegmentFormat.notifyOffset) else { return }
+        word.wake()
+    }
+
+    // MARK: Index
+
+    /// Records where claim `claim` starts, if it is one of the indexed claims.
+    func recordIndexEntry(claim: UInt64, offset: Int) {
+        guard claim % UInt64(indexStride) == 0 else { return }
+        let entry = Int(claim / UInt64(indexStride))
+        guard entry < indexEntries else { return }
+        atomic32(SegmentFormat.indexStart + entry * 4).store(UInt32(offset), ordering: .releasing)
+    }
+
+    /// The offset the index gives for claim `entry * indexStride`, when it is a plausible record boundary.
+    func indexEntry(_ entry: Int) -> Int? {
+        guard entry >= 0, entry < indexEntries else { return nil }
+        let offset = Int(atomic32(SegmentFormat.indexStart + entry * 4).load(ordering: .acquiring))
+        guard offset >= dataStart, offset < dataEnd, offset % 8 == 0 else { return nil }
+        guard let word = RecordFormat.decode(commit(at: offset).load(ordering: .acquiring)), word.state != .end else { return nil }
+        if word.state == .published {
+            let claim = base.loadUnaligned(fromByteOffset: offset + RecordFormat.indexOffset, as: UInt64.self)
+            guard claim == UInt64(number) << 32 | UInt64(entry * indexStride) else { return nil }
+        }
+        return offset
+    }
+
+    /// A record boundary at or before the start of claim `claim` (from the index), else `dataStart`.
+    func boundary(before claim: UInt32) -> Int {
+        var entry = min(Int(claim) / indexStride, indexEntries - 1)
+        while entry > 0 {
+            if let offset = indexEntry(entry) { return offset }
+            entry -= 1
+        }
+        return dataStart
+    }
+
+    // MARK: Reading
+
+    /// Whether `offset` can be a record boundary at all.
+    func isPlausibleBoundary(_ offset: Int) -> Bool {
+        offset >= dataStart && offset <= dataEnd && offset % RecordFormat.alignment == 0
+    }
+
+    /// What is at record boundary `offset`, the checksum verified for records.
+    ///
+    /// Cost: for a record, one CRC32C pass over it and one copy of the payload.
+    func frame(at offset: Int) -> Frame {
+        guard isPlausibleBoundary(offset) else {
+            return .damaged("offset \(offset) is not a record boundary of this segment (data is \(dataStart)..<\(dataEnd), 8-byte aligned)", next: nil)
+        }
+        if offset == dataEnd { return .end }
+        if let sealed = sealedAt, offset > sealed { return .end }
+        let word = commit(at: offset).load(ordering: .acquiring)
+        if word == 0 {
+            return offset >= tailState.offset ? .unclaimed : .inFlight(length: nil)
+        }
+        guard let (state, length) = RecordFormat.decode(word) else {
+            return .damaged("commit word 0x\(String(word, radix: 16)) is not valid", next: nil)
+        }
+        switch state {
+        case .end:
+            return .end
+        case .padding:
+            guard length >= 8, length % 8 == 0, length <= dataEnd - offset else {
+                return .damaged("padding of \(length) bytes does not fit the segment", next: nil)
+            }
+            return .padding(next: offset + length)
+        case .claimed:
+            guard isValidFrameLength(length, at: offset) else {
+                return .damaged("claimed frame length \(length) does not fit the segment", next: nil)
+            }
+            return .inFlight(length: length)
+        case .published:
+            guard isValidFrameLength(length, at: offset) else {
+                return .damaged("frame length \(length) does not fit the segment", next: nil)
+            }
+            return publishedRecord(at: offset, length: length)
+        }
+    }
+
+    func isValidFrameLength(_ length: Int, at offset: Int) -> Bool {
+        length >= RecordFormat.headerSize && length % 8 == 0 && length <= dataEnd - offset
+    }
+
+    private func publishedRecord(at offset: Int, length: Int) -> Frame {
+        let next = offset + length
+        let provableNext = next == dataEnd || commit(at: next).load(ordering: .acquiring) == 0 || RecordFormat.decode(commit(at: next).load(ordering: .acquiring)) != nil ? next : nil
+        let payloadLength = Int(base.loadUnaligned(fromByteOffset: offset + RecordFormat.lengthOffset, as: UInt32.self))
+        guard payloadLength <= length - RecordFormat.headerSize, RecordFormat.frameLength(payload: payloadLength) == length else {
+            return .damaged("payload length \(payloadLength) does not match the frame length \(length)", next: provableNext)
+        }
+        let checked = UnsafeRawBufferPointer(start: base + offset + RecordFormat.lengthOffset, count: RecordFormat.headerSize - RecordFormat.lengthOffset + payloadLength)
+        let stored = base.loadUnaligned(fromByteOffset: offset + RecordFormat.crcOffset, as: UInt32.self)
+        let computed = CRC32C.checksum(checked)
+        guard stored == computed else {
+            return .damaged("checksum 0x\(String(stored, radix: 16)) does not match the contents (0x\(String(computed, radix: 16)))", next: provableNext)
+        }
+        let index = JournalIndex(rawValue: base.loadUnaligned(fromByteOffset: offset + RecordFormat.indexOffset, as: UInt64.self))
+        guard index.segment == number else {
+            return .damaged("record index \(index) belongs to segment \(index.segment), not \(number)", next: provableNext)
+        }
+        let timestamp = base.loadUnaligned(fromByteOffset: offset + RecordFormat.timestampOffset, as: Int64.self)
+        let payload = [UInt8](UnsafeRawBufferPointer(start: base + offset + RecordFormat.headerSize, count: payloadLength))
+        return .record(JournalRecord(
+            index: index,
+            timestamp: timestamp,
+            payload: payload,
+            position: JournalPosition(segment: number, offset: offset),
+            nextPosition: JournalPosition(segment: number, offset: next)
+        ))
+    }
+
+    /// Where the frame at `offset` ends, without verifying or copying a record (for walks that
+    /// only need boundaries, such as sync). `.record`s are reported as `.padding(next:)`.
+    func boundary(at offset: Int) -> Frame {
+        guard isPlausibleBoundary(offset), offset < dataEnd else { return frame(at: offset) }
+        if let sealed = sealedAt, offset > sealed { return .end }
+        let word = commit(at: offset).load(ordering: .acquiring)
+        if let (state, length) = RecordFormat.decode(word), state == .published, isValidFrameLength(length, at: offset) {
+            return .padding(next: offset + length)
+        }
+        return frame(at: offset)
+    }
+
+    /// Whether the segment's first record is older than `interval` (false while it has none).
+    func isOlder(than interval: Duration, now: Int64) -> Bool {
+        var first = firstRecordTime.load(ordering: .relaxed)
+        if first == 0 {
+            var offset = dataStart
+            search: for _ in 0..<64 {
+                switch frame(at: offset) {
+                case .record(let record):
+                    first = record.timestamp
+                    firstRecordTime.store(first, ordering: .relaxed)
+                    break search
+                case .padding(let next):
+                    offset = next
+                default:
+                    return false
+                }
+            }
+        }
+        let (seconds, attoseconds) = interval.components
+        return first != 0 && now - first >= seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+
+    // MARK: Padding over stopped producers
+
+    /// Pads over the frame at `offset` that was claimed with `length` and never published.
+    /// Returns whether this call did it (false: it was published or padded meanwhile).
+    @discardableResult
+    func padClaimed(at offset: Int, length: Int) -> Bool {
+        let (done, _) = commit(at: offset).compareExchange(
+            expected: RecordFormat.word(.claimed, length: length),
+            desired: RecordFormat.word(.padding, length: length),
+            ordering: .acquiringAndReleasing
+        )
+        if done {
+            padCount.wrappingIncrement(ordering: .relaxed)
+            notifyReaders()
+        }
+        return done
+    }
+
+    /// Pads over claimed space whose producer never wrote its commit word: every 8-byte word from
+    /// `offset` up to the first word that is not zero (or the end of the claimed space) becomes
+    /// padding of 8 bytes. A producer that was only slow finds its commit word padded and claims
+    /// again, so no record is lost or split. Returns whether anything was padded.
+    @discardableResult
+    func padUnwritten(from offset: Int) -> Bool {
+        let limit = min(tailState.offset, dataEnd)
+        var position = offset
+        while position < limit {
+            let (done, _) = commit(at: position).compareExchange(
+                expected: 0, desired: RecordFormat.word(.padding, length: 8), ordering: .acquiringAndReleasing
+            )
+            if !done { break }
+            position += 8
+        }
+        guard position > offset else { return false }
+        padCount.wrappingIncrement(ordering: .relaxed)
+        notifyReaders()
+        return true
+    }
+
+    // MARK: Durability
+
+    /// Flushes the bytes of `range` (whole pages around it) and waits for stable storage.
+    func flush(_ range: Range<Int>) throws(JournalError) {
+        try mapped("sync") { () throws(MappedMemoryError) in try file.flush(range: range, mode: .synchronous) }
+    }
+
+    func flushHeader() throws(JournalError) {
+        try flush(0..<dataStart)
+    }
+}
+
+/// Sleeping without a futex (when a word cannot be waited on).
+enum FileLockSleep {
+    static func sleep(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
+    }
+}

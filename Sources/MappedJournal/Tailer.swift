@@ -1,0 +1,358 @@
+import Atomics
+import MappedMemory
+
+/// Where a tailer starts reading.
+public enum TailerStart: Sendable, Equatable {
+    /// The oldest record still in the journal.
+    case start
+    /// After the last record claimed now: only records appended from now on.
+    case end
+    /// The first record whose index is at least this one.
+    case index(JournalIndex)
+    /// The first record whose timestamp is at least this many nanoseconds since 1970 (timestamps
+    /// follow the journal's order up to the clock skew between producers, microseconds on one host).
+    case time(nanosecondsSince1970: Int64)
+    /// A record boundary, e.g. a record's `nextPosition`.
+    case position(JournalPosition)
+}
+
+/// A consumer of a journal: returns every complete record once, in the journal's order.
+///
+/// A tailer is used by one thread at a time. It never returns a record whose checksum does not
+/// match. When it reaches a slot that a producer claimed and did not publish, it waits for it;
+/// after the journal's `padTimeout` it pads the slot over (the producer is presumed dead; a
+/// slow one claims again) and continues. Waiting costs nothing: a futex on the segment's notify
+/// word (Linux), with a timeout on every wait.
+///
+/// A tailer made with a cursor name commits its position to a cursor file (``commit(state:durable:)``):
+/// a restarted consumer with the same name continues after the last committed record.
+public final class Tailer {
+    /// The journal read.
+    public let journal: Journal
+    /// Where the next record is looked for.
+    public private(set) var position: JournalPosition
+    /// The index of the last record returned.
+    public private(set) var lastIndex: JournalIndex?
+    /// Skip a damaged record when the next record's position can be proven (from its frame length
+    /// or the segment index), counting it in ``damagedSkipped``; when false (default) reading it throws.
+    public var skipDamagedRecords = false
+    /// Damaged records skipped.
+    public private(set) var damagedSkipped = 0
+    /// Slots this tailer padded over because their producers stopped.
+    public private(set) var paddedOver = 0
+    /// The application state of the cursor's last commit (empty without a cursor or a commit).
+    public private(set) var committedState: [UInt8] = []
+
+    let cursor: CursorFile?
+    private var segment: Segment?
+    private var stuck: (position: JournalPosition, since: ContinuousClock.Instant)?
+    private let clock = ContinuousClock()
+
+    init(journal: Journal, position: JournalPosition, cursor: CursorFile?) {
+        self.journal = journal
+        self.position = position
+        self.cursor = cursor
+    }
+
+    /// The name of this tailer's cursor, if it has one.
+    public var cursorName: String? { cursor?.name }
+
+    /// The next record, waiting up to `timeout` for one (nil: wait as long as it takes; `.zero`: do
+    /// not wait). Returns nil when the time passed without a new record.
+    ///
+    /// Cost: a record is a CRC32C pass and a copy of its payload; waiting is a futex sleep (woken by
+    /// the publishing producer), checked again at least every 100 ms.
+    /// - Throws: `.damagedRecord` naming the segment and offset (unless ``skipDamagedRecords`` can
+    ///   skip it), `.stalled` in a read-only journal at a slot whose producer died, system errors
+    ///   from opening a segment.
+    public func next(timeout: Duration? = nil) throws(JournalError) -> JournalRecord? {
+        let deadline = timeout.map { clock.now.advanced(by: $0) }
+        while true {
+            guard let segment = try currentSegment() else {
+                // The segment does not exist yet (the journal is empty or a producer is creating it).
+                if !pause(until: deadline, on: nil, inFlight: false) { return nil }
+                continue
+            }
+            if position.offset < segment.dataStart { position.offset = segment.dataStart }
+            let frame = segment.frame(at: position.offset)
+            switch frame {
+            case .record(let record):
+                position = record.nextPosition
+                lastIndex = record.index
+                stuck = nil
+                return record
+            case .padding(let next):
+                position.offset = next
+                stuck = nil
+            case .end:
+                stuck = nil
+                if let following = try followingSegment(after: segment.number) {
+                    position = JournalPosition(segment: following, offset: 0)
+                    self.segment = nil
+                } else if !pause(until: deadline, on: nil, inFlight: false) {
+                    return nil
+                }
+            case .unclaimed:
+                stuck = nil
+                if !pause(until: deadline, on: segment, inFlight: false) { return nil }
+            case .inFlight(let length):
+                let now = clock.now
+                if stuck?.position != position { stuck = (position, now) }
+                let since = stuck!.since
+                if now - since >= journal.options.padTimeout {
+                    guard segment.writable else {
+                        throw JournalError(operation: "read", path: segment.path, offset: position.offset, reason: .stalled)
+                    }
+                    let padded = length.map { segment.padClaimed(at: position.offset, length: $0) } ?? segment.padUnwritten(from: position.offset)
+                    if padded { paddedOver += 1 }
+                    stuck = nil
+                    continue
+                }
+                let padAt = since.advanced(by: journal.options.padTimeout)
+                if !pause(until: deadline.map { min($0, padAt) } ?? padAt, on: segment, inFlight: true), let deadline, deadline <= padAt {
+                    return nil
+                }
+            case .damaged(let text, let next):
+                let error = JournalError(operation: "read", path: segment.path, offset: position.offset, reason: .damagedRecord(text))
+                guard skipDamagedRecords, let resume = next ?? resynchronize(segment, after: position.offset) else { throw error }
+                damagedSkipped += 1
+                position.offset = resume
+            }
+        }
+    }
+
+    /// Records the current position (after the last record returned) in the cursor, with
+    /// `state` (application bytes, at most 448) committed atomically with it.
+    ///
+    /// Guarantee: after a crash of this process, a tailer opened with this cursor name continues
+    /// right after the last record returned before this call, and sees `state` as
+    /// ``committedState``. With `durable` (default) it also survives power loss: the cursor slot is
+    /// flushed (`msync`), about one disk write; without it, the commit costs a few stores.
+    /// Records returned after the last commit are returned again after a restart (at-least-once
+    /// processing), so commit after the effects of a record are done, or keep them in `state`.
+    /// - Throws: `.invalidArgument` without a cursor or with too much state; flush failures.
+    public func commit(state: [UInt8] = [], durable: Bool = true) throws(JournalError) {
+        guard let cursor else {
+            throw JournalError(operation: "commit", path: journal.directory, reason: .invalidArgument("this tailer has no cursor; make it with journal.tailer(cursor:)."))
+        }
+        try cursor.store(position: position, lastIndex: lastIndex, state: state, durable: durable)
+        committedState = state
+    }
+
+    // MARK: Moving
+
+    private func currentSegment() throws(JournalError) -> Segment? {
+        if let segment, segment.number == position.segment { return segment }
+        let opened: Segment?
+        do {
+            opened = try journal.segment(position.segment)
+        } catch where error.isDamage && skipDamagedRecords {
+            // A segment whose header is damaged: its end is a provable boundary, the next segment.
+            guard let following = try followingSegment(after: position.segment) else { throw error }
+            damagedSkipped += 1
+            position = JournalPosition(segment: following, offset: 0)
+            return try currentSegment()
+        }
+        if let found = opened {
+            segment = found
+            return found
+        }
+        // Retired (or never existed): continue at the oldest segment after it, if any.
+        if let later = try journal.segmentNumbers().first(where: { $0 > position.segment }) {
+            position = JournalPosition(segment: later, offset: 0)
+            segment = try journal.segment(later)
+            return segment
+        }
+        return nil
+    }
+
+    /// The segment after `number`: the next number, or the oldest later one (after retention).
+    private func followingSegment(after number: UInt32) throws(JournalError) -> UInt32? {
+        do {
+            if try journal.segment(number &+ 1) != nil { return number &+ 1 }
+        } catch where error.isDamage {
+            return number &+ 1  // it exists; reading it reports (or skips) the damage
+        }
+        return try journal.segmentNumbers().first(where: { $0 > number })
+    }
+
+    /// A provable record boundary after a damaged frame at `offset`: the first index entry past it
+    /// whose frame is intact.
+    private func resynchronize(_ segment: Segment, after offset: Int) -> Int? {
+        for entry in 0..<segment.indexEntries {
+            guard let candidate = segment.indexEntry(entry), candidate > offset else { continue }
+            return candidate
+        }
+        return nil
+    }
+
+    /// Sleeps until something may have changed (a publish in `segment`, or 100 ms), but not past
+    /// `deadline`. `inFlight` says what the caller saw: claimed space (true) or unclaimed space.
+    /// Returns false when the deadline has passed.
+    private func pause(until deadline: ContinuousClock.Instant?, on segment: Segment?, inFlight: Bool) -> Bool {
+        let now = clock.now
+        if let deadline, now >= deadline { return false }
+        var slice = Duration.milliseconds(100)
+        if let deadline { slice = min(slice, now.duration(to: deadline)) }
+        guard let segment, segment.writable else {
+            // No segment yet, or a read-only mapping (it cannot register as a waiter): poll.
+            FileLockSleep.sleep(min(slice, .milliseconds(2)))
+            return true
+        }
+        // Register as a waiter before looking again: a producer that publishes after this look sees
+        // the waiter and wakes us, and the futex returns at once if notify has moved since `observed`.
+        segment.waiters.wrappingIncrement(ordering: .sequentiallyConsistent)
+        defer { segment.waiters.wrappingDecrement(ordering: .sequentiallyConsistent) }
+        let observed = segment.notify.load(ordering: .sequentiallyConsistent)
+        let word = segment.commit(at: position.offset).load(ordering: .sequentiallyConsistent)
+        if word != 0 {
+            // Published, padded or ended since: look again. Claimed: wait, unless we saw it unclaimed.
+            if RecordFormat.decode(word)?.state != .claimed || !inFlight { return true }
+        } else if !inFlight && position.offset < segment.tailState.offset {
+            return true  // claimed since: start the pad clock
+        }
+        segment.waitForPublish(observed: observed, timeout: slice)
+        return true
+    }
+
+}
+
+extension Journal {
+    /// A tailer starting at `start`.
+    ///
+    /// Cost: `.start` and `.end` are immediate; `.index` reads the segment's index and at most
+    /// `indexStride` records; `.time` adds a binary search over the segments and their indexes.
+    /// - Throws: system errors opening segments.
+    public func tailer(from start: TailerStart = .start) throws(JournalError) -> Tailer {
+        Tailer(journal: self, position: try position(of: start), cursor: nil)
+    }
+
+    /// A tailer for the named durable cursor: it continues after the cursor's last commit, or at
+    /// `ifNew` when the cursor was never committed. One tailer per name at a time (an OFD lock on
+    /// the cursor file, released when the tailer or its process ends).
+    ///
+    /// - Throws: `.cursorInUse` when another tailer holds the name; `.invalidArgument` for a bad
+    ///   name; `.readOnly` in a read-only journal.
+    public func tailer(cursor name: String, ifNew: TailerStart = .start) throws(JournalError) -> Tailer {
+        try requireWritable("open cursor")
+        let file = try CursorFile(journal: directory, name: name, writable: true, exclusive: true, system: system)
+        if let saved = file.load() {
+            // Resume by index, not by byte offset: after a power loss that took records the cursor had
+            // seen, the offset may no longer be a record boundary, while "the first record after the
+            // last one committed" is always well defined.
+            let position = try saved.lastIndex.map { last throws(JournalError) in try self.position(of: .index(JournalIndex(rawValue: last.rawValue &+ 1))) } ?? saved.position
+            let tailer = Tailer(journal: self, position: position, cursor: file)
+            tailer.restore(lastIndex: saved.lastIndex, state: saved.state)
+            return tailer
+        }
+        return Tailer(journal: self, position: try position(of: ifNew), cursor: file)
+    }
+
+    /// The record boundary where a tailer starting at `start` begins.
+    func position(of start: TailerStart) throws(JournalError) -> JournalPosition {
+        let numbers = try segmentNumbers()
+        guard let first = numbers.first, let last = numbers.last else { return JournalPosition(segment: 0, offset: 0) }
+        switch start {
+        case .start:
+            return JournalPosition(segment: first, offset: 0)
+        case .position(let position):
+            return position
+        case .end:
+            guard let segment = try activeSegment() else { return JournalPosition(segment: last, offset: 0) }
+            let tail = segment.tailState.offset
+            if segment.isFull || tail >= segment.dataEnd { return JournalPosition(segment: segment.number &+ 1, offset: 0) }
+            return JournalPosition(segment: segment.number, offset: max(tail, segment.dataStart))
+        case .index(let index):
+            if index.segment < first { return JournalPosition(segment: first, offset: 0) }
+            guard numbers.contains(index.segment), let segment = try segment(index.segment) else {
+                return JournalPosition(segment: numbers.first(where: { $0 > index.segment }) ?? last &+ 1, offset: 0)
+            }
+            return seekIndexed(segment, numbers: numbers, claim: index.claim) { $0.index >= index }
+        case .time(let time):
+            // Binary search for the last segment whose first record is older than `time`: the first
+            // record at or after `time` is in it (or at the start of the next one).
+            var low = 0
+            var high = numbers.count - 1
+            var chosen = 0
+            while low <= high {
+                let middle = (low + high) / 2
+                if let stamp = try firstTimestamp(numbers[middle]), stamp < time {
+                    chosen = middle
+                    low = middle + 1
+                } else {
+                    high = middle - 1
+                }
+            }
+            guard let segment = try segment(numbers[chosen]) else { return JournalPosition(segment: numbers[chosen], offset: 0) }
+            return seekTime(time, in: segment, numbers: numbers)
+        }
+    }
+
+    /// The timestamp of segment `number`'s first record (nil: none yet, or unreadable).
+    func firstTimestamp(_ number: UInt32) throws(JournalError) -> Int64? {
+        guard let segment = try? segment(number) else { return nil }
+        var offset = segment.dataStart
+        for _ in 0..<64 {
+            switch segment.frame(at: offset) {
+            case .record(let record): return record.timestamp
+            case .padding(let next): offset = next
+            default: return nil
+            }
+        }
+        return nil
+    }
+
+    /// The first boundary in `segment` (from the index on) whose record satisfies `isTarget`, or
+    /// where the scan has to stop (a slot in flight, the tail, the end: the target is there or later).
+    private func seek(in segment: Segment, from start: Int? = nil, numbers: [UInt32], _ isTarget: (JournalRecord) -> Bool) -> JournalPosition {
+        var offset = start ?? segment.dataStart
+        while true {
+            switch segment.frame(at: offset) {
+            case .record(let record):
+                if isTarget(record) { return record.position }
+                offset = record.nextPosition.offset
+            case .padding(let next):
+                offset = next
+            case .end:
+                return JournalPosition(segment: numbers.first(where: { $0 > segment.number }) ?? segment.number &+ 1, offset: 0)
+            case .damaged(_, let next):
+                guard let next else { return JournalPosition(segment: segment.number, offset: offset) }
+                offset = next
+            case .unclaimed, .inFlight:
+                return JournalPosition(segment: segment.number, offset: offset)
+            }
+        }
+    }
+
+    private func seekIndexed(_ segment: Segment, numbers: [UInt32], claim: UInt32, _ isTarget: (JournalRecord) -> Bool) -> JournalPosition {
+        seek(in: segment, from: segment.boundary(before: claim), numbers: numbers, isTarget)
+    }
+
+    private func seekTime(_ time: Int64, in segment: Segment, numbers: [UInt32]) -> JournalPosition {
+        // Binary search over the index entries for the last indexed record older than `time`.
+        var low = 0
+        var high = segment.indexEntries - 1
+        var start = segment.dataStart
+        while low <= high {
+            let middle = (low + high) / 2
+            guard let offset = segment.indexEntry(middle), case .record(let record) = segment.frame(at: offset) else {
+                high = middle - 1
+                continue
+            }
+            if record.timestamp < time {
+                start = offset
+                low = middle + 1
+            } else {
+                high = middle - 1
+            }
+        }
+        return seek(in: segment, from: start, numbers: numbers) { $0.timestamp >= time }
+    }
+}
+
+extension Tailer {
+    func restore(lastIndex: JournalIndex?, state: [UInt8]) {
+        self.lastIndex = lastIndex
+        self.committedState = state
+    }
+}
