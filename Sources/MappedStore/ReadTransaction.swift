@@ -57,7 +57,14 @@ public class ReadTransaction {
 
     /// Descends from `root` to the leaf holding `key`; calls `body` with its value if present.
     func lookup<R>(_ key: [UInt8], from root: NodeRef, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
-        try key.withUnsafeBytes { key in
+        guard let (leaf, index) = try locate(key, from: root) else { return nil }
+        return try leaf.withValue(at: index, source: source, body)
+    }
+
+    /// The leaf and entry index holding `key`, or nil. Not generic, so that it is compiled
+    /// specialised even when a caller in another module calls the generic `withValue`.
+    final func locate(_ key: [UInt8], from root: NodeRef) throws -> (NodeRef, Int)? {
+        try key.withUnsafeBytes { key -> (NodeRef, Int)? in
             var node = root
             var depth = 0
             while !node.isLeaf {
@@ -66,8 +73,7 @@ public class ReadTransaction {
                 depth += 1
             }
             let (index, found) = try node.search(key)
-            guard found else { return nil }
-            return try node.withValue(at: index, source: source, body)
+            return found ? (node, index) : nil
         }
     }
 
@@ -109,7 +115,11 @@ public class ReadTransaction {
     /// Cost: one root-to-leaf descent (a binary search per level), reading pages in place.
     /// - Throws: `.treeNotFound`, `.corruptPage`.
     public func get(_ key: [UInt8], in name: String? = nil) throws -> [UInt8]? {
-        try withValue(for: key, in: name) { Array($0) }
+        try checkActive()
+        return try withPath { () throws -> [UInt8]? in
+            guard let root = try root(of: name), let (leaf, index) = try locate(key, from: root) else { return nil }
+            return try leaf.withValue(at: index, source: source) { Array($0) }
+        }
     }
 
     /// Calls `body` with the value stored for `key`, in place (zero-copy); nil when absent.
