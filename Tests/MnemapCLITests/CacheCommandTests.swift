@@ -11,11 +11,13 @@ import Darwin
 @Suite("mnemap cache")
 struct CacheCommandTests {
     let directory: String
+    let cleanup: FolderCleanup
     let page = MappedFile.pageSize
 
     init() throws {
         var template = Array("\(FileManager.default.temporaryDirectory.path)/mnemap-cli-XXXXXX".utf8CString)
         directory = String(cString: mkdtemp(&template)!)
+        cleanup = FolderCleanup(directory)
     }
 
     static let executable: URL = {

@@ -11,10 +11,12 @@ import Darwin
 @Suite("mnemap kv")
 struct KVCommandTests {
     let directory: String
+    let cleanup: FolderCleanup
 
     init() throws {
         var template = Array("\(FileManager.default.temporaryDirectory.path)/mnemap-kv-XXXXXX".utf8CString)
         directory = String(cString: mkdtemp(&template)!)
+        cleanup = FolderCleanup(directory)
     }
 
     struct Outcome {
