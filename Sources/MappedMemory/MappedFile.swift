@@ -64,11 +64,11 @@ public struct MappedFile: ~Copyable, @unchecked Sendable {
     }
 
     /// Page-aligned start of the OS mapping, or nil when nothing is mapped (empty range).
-    var mapping: UnsafeMutableRawPointer?
+    @usableFromInline var mapping: UnsafeMutableRawPointer?
     /// Length of the OS mapping in bytes (`delta + count`, rounded up to pages).
     var mappingLength: Int
     /// Distance from `mapping` to the byte at `offset`, below one page.
-    let delta: Int
+    @usableFromInline let delta: Int
     /// Bytes visible through the views.
     public private(set) var count: Int
     /// The file offset of view offset 0.
@@ -231,6 +231,7 @@ public struct MappedFile: ~Copyable, @unchecked Sendable {
     ///
     /// Valid until the mapping is resized, remapped or destroyed; nothing checks that.
     /// Prefer ``bytes`` and the `withUnsafe…` methods.
+    @inlinable
     public var unsafeBaseAddress: UnsafeMutableRawPointer? {
         mapping.map { $0 + delta }
     }

@@ -5,7 +5,8 @@
 /// every reader's snapshot, and the durable meta on disk, is at X or later. Stored at each
 /// commit in a run of free-list pages: counts, the reusable pages, then (txnID, pages) groups.
 struct FreeList: Equatable {
-    /// Pages that may be written now, ascending.
+    /// Pages that may be written now, in descending order: the lowest is last, so taking it is
+    /// O(1), and reusing low pages first lets the end of the file fall free.
     var reusable: [PageNumber] = []
     /// Pages freed by each transaction, not yet reusable.
     var pending: [UInt64: [PageNumber]] = [:]
@@ -18,20 +19,21 @@ struct FreeList: Equatable {
             pending[txnID] = nil
         }
         guard !released.isEmpty else { return }
-        reusable = (reusable + released).sorted()
+        reusable = (reusable + released).sorted(by: >)
         checkInvariants()
     }
 
     /// Takes a run of `count` consecutive reusable pages, the lowest that exists.
     mutating func takeRun(_ count: Int) -> PageNumber? {
         guard count > 0, reusable.count >= count else { return nil }
-        if count == 1 { return reusable.removeFirst() }
-        var start = 0
-        for index in 0..<reusable.count {
-            if index > 0 && reusable[index] != reusable[index - 1] + 1 { start = index }
-            if index - start + 1 == count {
-                let first = reusable[start]
-                reusable.removeSubrange(start...index)
+        if count == 1 { return reusable.removeLast() }
+        // Scan from the low end (the array's end) for `count` consecutive numbers.
+        var runEnd = reusable.count - 1
+        for index in stride(from: reusable.count - 1, through: 0, by: -1) {
+            if index < reusable.count - 1 && reusable[index] != reusable[index + 1] + 1 { runEnd = index }
+            if runEnd - index + 1 == count {
+                let first = reusable[runEnd]
+                reusable.removeSubrange(index...runEnd)
                 return first
             }
         }
@@ -40,10 +42,17 @@ struct FreeList: Equatable {
 
     /// Pages at the end of the store that are reusable: the store can shrink by them.
     mutating func trimTail(pageCount: inout UInt64) {
-        while let last = reusable.last, last == pageCount - 1 {
-            reusable.removeLast()
+        var trimmed = 0
+        while trimmed < reusable.count, reusable[trimmed] == pageCount - 1 {
+            trimmed += 1
             pageCount -= 1
         }
+        if trimmed > 0 { reusable.removeFirst(trimmed) }
+    }
+
+    /// Pages freed after transaction `txnID` (still pinned by it).
+    func pendingAfter(_ txnID: UInt64) -> Int {
+        pending.reduce(0) { $0 + ($1.key > txnID ? $1.value.count : 0) }
     }
 
     var pageTotal: Int { reusable.count + pending.values.reduce(0) { $0 + $1.count } }
@@ -121,13 +130,13 @@ struct FreeList: Equatable {
             for _ in 0..<count { pages.append(try page()) }
             list.pending[txnID, default: []] += pages
         }
-        list.reusable.sort()
+        list.reusable.sort(by: >)
         return list
     }
 
     func checkInvariants() {
         #if DEBUG
-        for index in 1..<max(1, reusable.count) { assert(reusable[index - 1] < reusable[index], "free list has duplicates") }
+        for index in 1..<max(1, reusable.count) { assert(reusable[index - 1] > reusable[index], "free list out of order or has duplicates") }
         #endif
     }
 }

@@ -75,6 +75,8 @@ public final class MappedStore: @unchecked Sendable {
     /// The newest meta decoded by this process: read transactions skip the copy and checksum.
     private let metaCache = Mutex<Meta?>(nil)
     private var lastSync = ContinuousClock.now
+    /// The free list as of the last commit of this process (txnID, list).
+    private var freeListCache: (txnID: UInt64, list: FreeList)?
     /// Set when a commit failed after writing its meta page: the process must reopen.
     private var failed = false
     private var fileSize: Int64
@@ -278,7 +280,14 @@ public final class MappedStore: @unchecked Sendable {
                 throw StoreError(path: path + "-lock", reason: .invalidArgument("the lock file's copy of the newest commit is damaged; close every process using the store, delete the lock file, and reopen."))
             }
             let source = source(for: base)
-            var freeList = try base.freeListPage == 0 ? FreeList() : FreeList.decode(source, first: base.freeListPage, length: Int(base.freeListPages))
+            // The free list this process wrote at the last commit is reused when no other process committed since.
+            var freeList: FreeList
+            if let cached = freeListCache, cached.txnID == base.txnID {
+                freeList = cached.list
+            } else {
+                freeList = try base.freeListPage == 0 ? FreeList() : FreeList.decode(source, first: base.freeListPage, length: Int(base.freeListPages))
+            }
+            freeListCache = nil
             let oldest = min(lockFile.oldestReader() ?? base.txnID, base.txnID, lockFile.durable)
             freeList.release(upTo: oldest)
             let transaction = WriteTransaction(store: self, base: base, source: source, freeList: freeList, maxPages: maxPages)
@@ -286,13 +295,18 @@ public final class MappedStore: @unchecked Sendable {
             let result = try body(transaction)
             let meta = try transaction.prepareCommit()
             transaction.finished = true
-            try commit(meta, pages: transaction.dirty)
+            // Without syncs, pages freed since the last durable commit cannot be reused; when they
+            // would hold back more than a quarter of the store, sync now (bounded growth).
+            let pinned = transaction.freeList.pendingAfter(lockFile.durable)
+            let forceSync = options.durability != .full && pinned > max(1024, Int(meta.pageCount) / 4)
+            try commit(meta, pages: transaction.dirty, forceSync: forceSync)
+            freeListCache = (meta.txnID, transaction.freeList)
             return result
         }
     }
 
     /// Writes the pages of a prepared commit, makes them durable as the durability mode says, and publishes.
-    private func commit(_ meta: Meta, pages: [PageBuffer]) throws {
+    private func commit(_ meta: Meta, pages: [PageBuffer], forceSync: Bool = false) throws {
         let needed = Int64(meta.pageCount) * Int64(PageLayout.pageSize)
         do {
             var grew = false
@@ -309,6 +323,8 @@ public final class MappedStore: @unchecked Sendable {
                 }
             }
             switch options.durability {
+            case _ where forceSync:
+                try makeDurable(meta, grew: grew)
             case .full:
                 try makeDurable(meta, grew: grew)
             case .batched(let interval):
