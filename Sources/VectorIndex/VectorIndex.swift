@@ -171,6 +171,9 @@ public final class VectorIndex: @unchecked Sendable {
         guard sizes[1] >= Int64(IndexStorage.headerSize + count * storage.nodeSize) else {
             throw VectorIndexError(path: directory + "/graph", reason: .corrupt("the graph file is shorter than its \(count) nodes (truncated)"))
         }
+        guard sizes[2] >= Int64(storage.linksUsed) else {
+            throw VectorIndexError(path: directory + "/links", reason: .corrupt("the links file is shorter than the \(storage.linksUsed) bytes in use (truncated)"))
+        }
         guard storage.graphBase.load(as: UInt64.self) == IndexStorage.graphMagic else { throw VectorIndexError(path: directory + "/graph", reason: .notAnIndex) }
         guard storage.linksBase.load(as: UInt64.self) == IndexStorage.linksMagic else { throw VectorIndexError(path: directory + "/links", reason: .notAnIndex) }
         if let entry = storage.entry, Int(entry.id) >= count || entry.level > IndexStorage.maxLevel {
