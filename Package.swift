@@ -53,6 +53,7 @@ let package = Package(
             dependencies: [
                 "MappedMemory",
                 "MappedStore",
+                "VectorIndex",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -87,7 +88,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MnemapCLITests",
-            dependencies: ["MappedMemory", "MappedStore", "MnemapCLI"]
+            dependencies: ["MappedMemory", "MappedStore", "VectorIndex", "MnemapCLI"]
         ),
     ]
 )
