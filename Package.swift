@@ -66,6 +66,7 @@ let package = Package(
                 "MappedMemory",
                 "MappedStore",
                 "MappedJournal",
+                "VectorIndex",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -110,7 +111,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MnemapCLITests",
-            dependencies: ["MappedMemory", "MappedStore", "MappedJournal", "MnemapCLI"]
+            dependencies: ["MappedMemory", "MappedStore", "MappedJournal", "VectorIndex", "MnemapCLI"]
         ),
     ]
 )

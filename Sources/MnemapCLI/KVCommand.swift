@@ -51,30 +51,10 @@ struct EntryOptions: ParsableArguments {
     }
 }
 
-/// A failure of a command (not of the store), with the message to print.
-struct CommandFailure: Error {
-    var message: String
-    init(_ message: String) { self.message = message }
-}
-
 extension MappedStore {
     /// Opens an existing store for a command; never creates one.
     /// Pages are checksummed as they are read, so damage is an error rather than wrong output.
     static func existing(_ path: String) throws -> MappedStore {
         try MappedStore(path: path, options: .init(create: false, verifyChecksums: true))
-    }
-}
-
-/// Runs a command's body, printing store and command failures as `mnemap: <description>` on
-/// standard error and exiting with status 1.
-func reportingFailures(_ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let error as StoreError {
-        printError(error.description)
-        throw ExitCode(1)
-    } catch let failure as CommandFailure {
-        printError(failure.message)
-        throw ExitCode(1)
     }
 }

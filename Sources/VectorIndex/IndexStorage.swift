@@ -108,18 +108,24 @@ final class IndexStorage: @unchecked Sendable {
         flags.store(flags.load(ordering: .relaxed) | 0x100, ordering: .releasing)
     }
 
+    /// Bytes of `links` in use: every list lies below this, and the file is at least this long
+    /// (the writer grows the file before it raises the word, and `open` checks it).
+    var linksUsed: Int {
+        max(Self.headerSize, min(links.count, Int(truncatingIfNeeded: word(Self.linksUsedOffset).load(ordering: .acquiring))))
+    }
+
     /// The list of `id` at `layer`: where its count and ids live, and its capacity.
-    /// Nil when the node has no such layer or its links offset is damaged.
+    /// Nil when the node has no such layer or its links offset is damaged. Lists are bounded by
+    /// the bytes in use, not by the reservation: past the end of the file a read is a SIGBUS.
     func list(_ id: UInt32, layer: Int) -> (count: UnsafeMutableRawPointer, ids: UnsafeMutableRawPointer, capacity: Int)? {
         let base = node(id)
         if layer == 0 { return (base, base + 16, configuration.M0) }
         guard layer <= level(id) else { return nil }
         let offset = Int(truncatingIfNeeded: base.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
         let blockSize = (1 + configuration.M) * 4
+        let used = linksUsed
+        guard offset >= Self.headerSize, offset <= used, layer * blockSize <= used - offset else { return nil }
         let start = offset + (layer - 1) * blockSize
-        // Bounded by the bytes the writer has published in `links` (never past the file's end).
-        let used = min(links.count, Int(truncatingIfNeeded: word(Self.linksUsedOffset).load(ordering: .acquiring)))
-        guard offset >= Self.headerSize, start >= offset, start + blockSize <= used else { return nil }
         return (linksBase + start, linksBase + start + 4, configuration.M)
     }
 

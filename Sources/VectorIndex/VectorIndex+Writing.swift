@@ -141,9 +141,7 @@ extension VectorIndex {
         dirtyFlag = true
     }
 
-    var linksUsed: Int {
-        max(IndexStorage.headerSize, Int(storage.word(IndexStorage.linksUsedOffset).load(ordering: .relaxed)))
-    }
+    var linksUsed: Int { storage.linksUsed }
 
     /// A node's level: ⌊−ln(U) · mL⌋ with mL = 1 / ln(M), as in the paper. U is derived from the
     /// id by a hash, so building the same vectors gives the same graph.

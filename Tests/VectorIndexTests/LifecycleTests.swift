@@ -83,6 +83,37 @@ struct LifecycleTests {
         #expect(throws: VectorIndexError(path: path + "/vectors", reason: .notAnIndex)) { _ = try VectorIndex(directory: path) }
         #expect(throws: VectorIndexError.self) { _ = try VectorIndex(directory: folder.folder("nothing")) }
     }
+
+    /// A damaged links offset that points past the end of the links file, but inside the address
+    /// space reserved for it, is a damaged list (a SIGBUS if read); so is a header that claims
+    /// more links bytes than the file holds.
+    @Test func linksOffsetsPastTheEndOfTheFileAreDamageNotASigbus() throws {
+        let path = folder.folder("index")
+        let upper: UInt32
+        do {
+            let index = try VectorIndex.create(at: path, configuration: .init(dimension: 8, M: 4, efConstruction: 20))
+            try index.add(contentsOf: randomVectors(400, dimension: 8, seed: 21))
+            try index.commit()
+            upper = try #require((0..<400).map(UInt32.init).first { index.storage.level($0) > 0 })
+        }
+        let linksSize = try #require(FileManager.default.attributesOfItem(atPath: path + "/links")[.size] as? NSNumber).intValue
+        let graph = try FileHandle(forUpdating: URL(fileURLWithPath: path + "/graph"))
+        try graph.seek(toOffset: UInt64(IndexStorage.headerSize + Int(upper) * (16 + 4 * 8) + 8))
+        graph.write(withUnsafeBytes(of: UInt64(linksSize + 4096).littleEndian) { Data($0) })
+        try graph.close()
+
+        let damaged = try VectorIndex(directory: path)
+        #expect(damaged.storage.list(upper, layer: 1) == nil)
+        for query in randomVectors(20, dimension: 8, seed: 22) { _ = try damaged.search(query, k: 5) }
+        #expect(damaged.check().problems.contains { $0.hasPrefix("node \(upper): layer 1 lists point outside") })
+        _ = damaged.stat()
+
+        let vectors = try FileHandle(forUpdating: URL(fileURLWithPath: path + "/vectors"))
+        try vectors.seek(toOffset: UInt64(IndexStorage.linksUsedOffset))
+        vectors.write(withUnsafeBytes(of: UInt64(linksSize + 4096).littleEndian) { Data($0) })
+        try vectors.close()
+        #expect(throws: VectorIndexError.self) { _ = try VectorIndex(directory: path) }
+    }
 }
 
 @Suite("VectorIndex after a power loss")
