@@ -28,6 +28,8 @@ protocol Engine: AnyObject, Sendable {
     func readerWork(keys: Records, order: ArraySlice<Int>, perTransaction: Int, stop: StopFlag) throws -> Int
     /// (f) The writer: transactions of `batch` puts, cycling through `puts`, until `stop`; returns puts done.
     func writerWork(_ puts: PutSequence, keys: Records, batch: Int, stop: StopFlag) throws -> Int
+    /// The tree's shape (depth, pages) and the pages in use, for context.
+    func shape() throws -> String
     func close() throws
 }
 

@@ -158,6 +158,18 @@ final class LMDBEngine: Engine, @unchecked Sendable {
         return done
     }
 
+    func shape() throws -> String {
+        try read { txn in
+            var stat = MDB_stat()
+            try check(mdb_stat(txn, dbi, &stat), "mdb_stat")
+            var info = MDB_envinfo()
+            try check(mdb_env_info(env, &info), "mdb_env_info")
+            let tree = UInt64(stat.ms_branch_pages + stat.ms_leaf_pages) * 4096
+            return "depth \(stat.ms_depth), \(stat.ms_branch_pages) branch + \(stat.ms_leaf_pages) leaf pages (\(stat.ms_entries) entries); " +
+                "tree \(MappedStoreEngine.megabytes(tree)), \(info.me_last_pgno + 1) pages used, of the \(MappedStoreEngine.megabytes(UInt64(fileBytes))) file"
+        }
+    }
+
     func close() throws {
         if let env {
             mdb_dbi_close(env, dbi)

@@ -115,6 +115,14 @@ final class MappedStoreEngine: Engine, @unchecked Sendable {
         return done
     }
 
+    func shape() throws -> String {
+        let info = try open.read { tx in try tx.info() }
+        return "depth \(info.depth), \(info.branchPages) branch + \(info.leafPages) leaf pages (\(info.entries) entries); " +
+            "tree \(Self.megabytes((info.branchPages + info.leafPages) * 4096)) of the \(Self.megabytes(UInt64(fileBytes))) file"
+    }
+
+    static func megabytes(_ bytes: UInt64) -> String { "\((bytes + 500_000) / 1_000_000) MB" }
+
     func close() throws {
         store = nil
     }

@@ -3,11 +3,13 @@ import Foundation
 
 /// The phases, in the order every engine runs them.
 enum Phase: Int, CaseIterable {
-    case load, putSingleSynced, putSingleNoSync, putBatchSynced, putBatchNoSync, get, scan, concurrentReads, concurrentWrites
+    case load, getAfterLoad, scanAfterLoad, putSingleSynced, putSingleNoSync, putBatchSynced, putBatchNoSync, get, scan, concurrentReads, concurrentWrites
 
     var label: String {
         switch self {
         case .load: "(a) bulk load, sorted, 1 txn"
+        case .getAfterLoad: "(a') random gets after the load"
+        case .scanAfterLoad: "(a') full scan after the load"
         case .putSingleSynced: "(b) random puts, 1/txn, synced"
         case .putSingleNoSync: "(b) random puts, 1/txn, no sync"
         case .putBatchSynced: "(c) random puts, 1000/txn, synced"
@@ -52,6 +54,8 @@ struct Settings {
     var readerThreads = 4
     var readsPerTransaction = 100
     var engines = ["MappedStore", "LMDB", "SQLite"]
+    /// Print each timed interval's CLOCK_MONOTONIC start and end (for profiling by phase).
+    var phaseTimes = false
 }
 
 /// Runs every phase on every engine, in the same order, and checks the results.
@@ -60,6 +64,8 @@ struct Driver {
     let workload: Workload
     let engines: [any Engine]
     var rows: [Row] = []
+    /// Each engine's tree shape after the load, the puts and the concurrent phase.
+    var shapes: [String] = []
     let clock = ContinuousClock()
 
     init(settings: Settings, workload: Workload, engines: [any Engine]) {
@@ -80,6 +86,24 @@ struct Driver {
         log("  " + pad(phase.label, 40) + pad(engine.name, 12) + pad(variant, 34) + String(format: "%12.0f ops/s %10.1f ns/op %8.1f MB", row.operationsPerSecond, row.nanosecondsPerOperation, Double(row.fileBytes) / 1e6))
     }
 
+    /// Times `body`; with `--phase-times`, also prints its CLOCK_MONOTONIC interval (for
+    /// `profile-store.sh`, which splits a `perf record -k CLOCK_MONOTONIC` profile by phase).
+    private func measure(_ phase: Phase, _ engine: any Engine, _ variant: String = "", _ body: () throws -> Void) throws -> Duration {
+        let startNanoseconds = Self.monotonicNanoseconds()
+        let duration = try clock.measure(body)
+        let endNanoseconds = Self.monotonicNanoseconds()
+        if settings.phaseTimes {
+            log("phase-time\t\(startNanoseconds)\t\(endNanoseconds)\t\(engine.name)\t\(phase.label)\t\(variant)")
+        }
+        return duration
+    }
+
+    static func monotonicNanoseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    }
+
     private func verify(_ what: String, _ engine: any Engine, _ got: Checksum, _ expected: Checksum) throws {
         guard got == expected else { throw BenchmarkError("\(engine.name) \(what): got \(got), expected \(expected)") }
     }
@@ -88,9 +112,23 @@ struct Driver {
         let n = workload.n
         log("(a) bulk load")
         for engine in engines {
-            let duration = try clock.measure { try engine.bulkLoad(workload) }
+            let duration = try measure(.load, engine) { try engine.bulkLoad(workload) }
             record(.load, engine, operations: n, [duration])
-            try verify("scan after the load", engine, try engine.scan(), workload.expectedAfterLoad())
+        }
+        try logShapes("after the load")
+        log("(a') one random-get pass and one scan right after the load (context: before the puts reshape the tree)")
+        let expectedLoad = workload.expectedAfterLoad()
+        for engine in engines {
+            let variant = engine.getVariants.count - 1
+            var checksum = Checksum()
+            let getDuration = try measure(.getAfterLoad, engine, engine.getVariants[variant]) {
+                checksum = try engine.gets(workload.getOrder, keys: workload.keys, variant: variant)
+            }
+            try verify("gets after the load", engine, checksum, Checksum(count: n, valueBytes: expectedLoad.valueBytes))
+            record(.getAfterLoad, engine, variant: engine.getVariants[variant], operations: n, [getDuration])
+            let scanDuration = try measure(.scanAfterLoad, engine) { checksum = try engine.scan() }
+            try verify("scan after the load", engine, checksum, expectedLoad)
+            record(.scanAfterLoad, engine, operations: n, [scanDuration])
         }
 
         let puts: [(Phase, PutSequence, Int, Bool)] = [
@@ -103,11 +141,12 @@ struct Driver {
             log(phase.label)
             for engine in engines {
                 try engine.setDurability(full: synced)
-                let duration = try clock.measure { try engine.put(sequence, 0..<sequence.count, batch: batch, keys: workload.keys) }
+                let duration = try measure(phase, engine) { try engine.put(sequence, 0..<sequence.count, batch: batch, keys: workload.keys) }
                 record(phase, engine, operations: sequence.count, [duration])
             }
         }
         for engine in engines { try engine.setDurability(full: true) }
+        try logShapes("after the puts")
 
         let expected = workload.expectedAfterPuts()
         let expectedValues = Checksum(count: expected.count, valueBytes: expected.valueBytes, keyOrder: 0)
@@ -117,7 +156,7 @@ struct Driver {
             for engine in engines {
                 for (variant, name) in engine.getVariants.enumerated() {
                     var checksum = Checksum()
-                    let duration = try clock.measure { checksum = try engine.gets(workload.getOrder, keys: workload.keys, variant: variant) }
+                    let duration = try measure(.get, engine, name) { checksum = try engine.gets(workload.getOrder, keys: workload.keys, variant: variant) }
                     try verify("gets (\(name))", engine, checksum, expectedValues)
                     getTimes[engine.name + name, default: []].append(duration)
                 }
@@ -132,7 +171,7 @@ struct Driver {
         for _ in 0..<settings.readRuns {
             for engine in engines {
                 var checksum = Checksum()
-                let duration = try clock.measure { checksum = try engine.scan() }
+                let duration = try measure(.scan, engine) { checksum = try engine.scan() }
                 try verify("scan after the puts", engine, checksum, expected)
                 scanTimes[engine.name, default: []].append(duration)
             }
@@ -141,13 +180,26 @@ struct Driver {
 
         log("(f) \(settings.readerThreads) readers (\(settings.readsPerTransaction) gets per read txn) + 1 writer (\(settings.batchSize) puts per txn, synced), \(settings.concurrentSeconds) s each")
         for engine in engines {
+            let startNanoseconds = Self.monotonicNanoseconds()
             let (reads, writes, elapsed) = try concurrent(engine)
+            if settings.phaseTimes {
+                log("phase-time\t\(startNanoseconds)\t\(Self.monotonicNanoseconds())\t\(engine.name)\t(f) 4 readers + 1 writer\t")
+            }
             record(.concurrentReads, engine, variant: "\(settings.readerThreads) threads, total", operations: reads, [elapsed])
             record(.concurrentWrites, engine, variant: "1 thread", operations: writes, [elapsed])
             var checksum = try engine.scan()
             checksum.valueBytes = 0
             checksum.keyOrder = 0
             try verify("entries after the concurrent phase", engine, checksum, Checksum(count: n))
+        }
+        try logShapes("after the concurrent phase")
+    }
+
+    private mutating func logShapes(_ when: String) throws {
+        for engine in engines {
+            let line = "\(engine.name) \(when): \(try engine.shape())"
+            shapes.append(line)
+            log("  " + line)
         }
     }
 

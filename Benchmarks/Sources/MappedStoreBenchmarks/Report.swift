@@ -69,7 +69,7 @@ struct Report {
         if let row = storeRow(.scan) { check("full scan vs LMDB", ratio(row, over: "LMDB"), 1.0) }
         if let row = storeRow(.putBatchSynced) { check("batched puts (1000/txn, synced) vs LMDB", ratio(row, over: "LMDB"), 1.0) }
         if let row = storeRow(.putBatchNoSync) { check("batched puts (1000/txn, no sync) vs LMDB", ratio(row, over: "LMDB"), 1.0) }
-        for row in store {
+        for row in store where row.phase != .getAfterLoad && row.phase != .scanAfterLoad {
             check("\(row.phase.label)\(row.variant.isEmpty ? "" : " [\(row.variant)]") vs SQLite", ratio(row, over: "SQLite"), 5.0)
         }
         return "Targets (MappedStore):\n" + lines.joined(separator: "\n")

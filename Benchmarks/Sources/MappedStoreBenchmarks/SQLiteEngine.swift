@@ -1,4 +1,9 @@
 import CSQLite3
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// SQLite (the system's libsqlite3) through its C API: `CREATE TABLE kv(k BLOB PRIMARY KEY,
 /// v BLOB) WITHOUT ROWID` (the table is the primary-key B-tree, as in a key-value store), WAL
@@ -192,6 +197,20 @@ final class SQLiteEngine: Engine, @unchecked Sendable {
             done += batch
         }
         return done
+    }
+
+    func shape() throws -> String {
+        func number(_ sql: String) throws -> Int64 {
+            let statement = try self.statement(sql)
+            defer { sqlite3_reset(statement) }
+            guard sqlite3_step(statement) == SQLITE_ROW else { throw BenchmarkError("SQLite \(sql): no row") }
+            return sqlite3_column_int64(statement, 0)
+        }
+        let pages = try number("PRAGMA page_count")
+        let free = try number("PRAGMA freelist_count")
+        var wal = stat()
+        let walBytes = stat(path + "-wal", &wal) == 0 ? UInt64(wal.st_size) : 0
+        return "\(pages) pages (\(free) free) in the database, \(MappedStoreEngine.megabytes(UInt64(pages) * 4096)); WAL file \(MappedStoreEngine.megabytes(walBytes))"
     }
 
     func close() throws {

@@ -12,7 +12,7 @@ func usage() -> Never {
     print("""
     usage: MappedStoreBenchmarks [--n N] [--dir DIR] [--seed S] [--single-txns T] [--batch-txns T]
                                  [--batch-size B] [--read-runs R] [--concurrent-seconds S]
-                                 [--engines MappedStore,LMDB,SQLite] [--keep]
+                                 [--engines MappedStore,LMDB,SQLite] [--keep] [--phase-times]
     """)
     exit(2)
 }
@@ -22,6 +22,7 @@ var keep = false
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     if argument == "--keep" { keep = true; continue }
+    if argument == "--phase-times" { settings.phaseTimes = true; continue }
     guard let value = arguments.popFirst() else { usage() }
     switch argument {
     case "--n": settings.n = parse(value)
@@ -63,6 +64,7 @@ do {
     let report = Report(rows: driver.rows, settings: settings)
     print("\nAll checksums agree (every engine and the in-memory model).\n")
     print(report.table())
+    print("Shapes:\n" + driver.shapes.map { "  " + $0 }.joined(separator: "\n") + "\n")
     print("```\n" + report.targets() + "\n```")
     if !keep {
         for engine in engines {
