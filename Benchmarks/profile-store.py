@@ -50,6 +50,7 @@ def main():
     top = int(sys.argv[3]) if len(sys.argv) > 3 else 15
     windows = phases(output)
     self_counts = collections.defaultdict(collections.Counter)
+    callers = collections.defaultdict(collections.Counter)
     inclusive = collections.defaultdict(collections.Counter)
     totals = collections.Counter()
     for time, stack in samples(perf_data):
@@ -57,11 +58,14 @@ def main():
             if start <= time <= end:
                 totals[name] += 1
                 if stack: self_counts[name][stack[0]] += 1
+                if len(stack) > 1: callers[(name, stack[0])][stack[1]] += 1
                 for symbol in set(stack): inclusive[name][symbol] += 1
                 break
     symbols = set()
     for counter in list(self_counts.values()) + list(inclusive.values()):
         symbols.update(symbol for symbol, _ in counter.most_common(top * 3))
+    for counter in callers.values():
+        symbols.update(symbol for symbol, _ in counter.most_common(2))
     names = demangle(symbols)
     for _, _, name in windows:
         if name not in totals: continue
@@ -70,6 +74,9 @@ def main():
         print("  self:")
         for symbol, count in self_counts[name].most_common(top):
             print(f"    {100 * count / total:5.1f}%  {names.get(symbol, symbol)[:150]}")
+            for caller, calls in callers[(name, symbol)].most_common(2):
+                if calls * 4 >= count and count * 50 >= total:
+                    print(f"             <- {100 * calls / count:3.0f}% from {names.get(caller, caller)[:130]}")
         print("  inclusive:")
         shown = 0
         for symbol, count in inclusive[name].most_common():

@@ -7,7 +7,7 @@
 #   1000000. Smaller is fine for a quick run (e.g. 100000).
 # MNEMAP_BENCH_DIR: the folder for the three stores; default Benchmarks/.build/store-bench-data.
 # EXTRA ARGUMENTS go to the executable: --single-txns T (2000), --batch-txns T (100),
-#   --batch-size B (1000), --read-runs R (3), --concurrent-seconds S (5), --seed S,
+#   --batch-size B (1000), --read-runs R (5), --concurrent-seconds S (5), --seed S,
 #   --engines MappedStore,LMDB,SQLite, --keep (leave the stores on disk).
 # Installs liblmdb-dev and libsqlite3-dev with apt-get when their headers are missing.
 # The stores are deleted at the end, also when the run fails (unless --keep).

@@ -49,7 +49,7 @@ struct Settings {
     var singleTransactions = 2_000
     var batchTransactions = 100
     var batchSize = 1_000
-    var readRuns = 3
+    var readRuns = 5
     var concurrentSeconds = 5.0
     var readerThreads = 4
     var readsPerTransaction = 100
