@@ -44,5 +44,6 @@ for argument in "$@"; do [ "$argument" = "--keep" ] && keep=1; done
 if [ "$keep" -eq 0 ]; then
     trap 'rm -f "$dir"/store.mnemap "$dir"/store.mnemap-lock "$dir"/lmdb.mdb "$dir"/lmdb.mdb-lock "$dir"/sqlite.db "$dir"/sqlite.db-wal "$dir"/sqlite.db-shm' EXIT
 fi
-echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); nproc $(nproc); $(uname -sr)"
+echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); nproc $(nproc); $(uname -sr); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 "$binary" --n "$n" --dir "$dir" "$@"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shows here)"
