@@ -8,7 +8,8 @@
 # MNEMAP_BENCH_DIR: the folder for the three stores; default Benchmarks/.build/store-bench-data.
 # EXTRA ARGUMENTS go to the executable: --single-txns T (2000), --batch-txns T (100),
 #   --batch-size B (1000), --read-runs R (5), --concurrent-seconds S (5), --seed S,
-#   --engines MappedStore,LMDB,SQLite, --keep (leave the stores on disk).
+#   --engines MappedStore,LMDB,SQLite, --keep (leave the stores on disk), --phase-times,
+#   --store-relaxed batched (MappedStore's "no sync" rows with .batched(interval: 1 s)).
 # Installs liblmdb-dev and libsqlite3-dev with apt-get when their headers are missing.
 # The stores are deleted at the end, also when the run fails (unless --keep).
 set -euo pipefail

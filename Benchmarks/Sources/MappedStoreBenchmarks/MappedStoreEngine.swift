@@ -7,7 +7,12 @@ final class MappedStoreEngine: Engine, @unchecked Sendable {
     let path: String
     private var store: MappedStore?
 
-    init(directory: String) throws {
+    /// The durability of the "no sync" rows: `.noSync` (the default, like MDB_NOSYNC and
+    /// synchronous=OFF), or `.batched(interval:)` with `--store-relaxed batched` (for comparison).
+    let relaxed: MappedStore.Durability
+
+    init(directory: String, relaxed: MappedStore.Durability = .noSync) throws {
+        self.relaxed = relaxed
         path = directory + "/store.mnemap"
         for file in [path, path + "-lock"] { removeFile(file) }
         store = try MappedStore(path: path, options: .init(durability: .full))
@@ -33,7 +38,7 @@ final class MappedStoreEngine: Engine, @unchecked Sendable {
     /// The durability is an option of the open store: close (which syncs) and reopen.
     func setDurability(full: Bool) throws {
         store = nil
-        store = try MappedStore(path: path, options: .init(durability: full ? .full : .noSync))
+        store = try MappedStore(path: path, options: .init(durability: full ? .full : relaxed))
     }
 
     func put(_ puts: PutSequence, _ range: Range<Int>, batch: Int, keys: Records) throws {

@@ -56,6 +56,8 @@ struct Settings {
     var engines = ["MappedStore", "LMDB", "SQLite"]
     /// Print each timed interval's CLOCK_MONOTONIC start and end (for profiling by phase).
     var phaseTimes = false
+    /// MappedStore's "no sync" rows with `.batched(interval: 1 s)` instead of `.noSync`.
+    var storeRelaxedBatched = false
 }
 
 /// Runs every phase on every engine, in the same order, and checks the results.

@@ -13,6 +13,7 @@ func usage() -> Never {
     usage: MappedStoreBenchmarks [--n N] [--dir DIR] [--seed S] [--single-txns T] [--batch-txns T]
                                  [--batch-size B] [--read-runs R] [--concurrent-seconds S]
                                  [--engines MappedStore,LMDB,SQLite] [--keep] [--phase-times]
+                                 [--store-relaxed noSync|batched]
     """)
     exit(2)
 }
@@ -33,6 +34,9 @@ while let argument = arguments.popFirst() {
     case "--batch-size": settings.batchSize = parse(value)
     case "--read-runs": settings.readRuns = parse(value)
     case "--concurrent-seconds": settings.concurrentSeconds = parse(value)
+    case "--store-relaxed":
+        guard value == "noSync" || value == "batched" else { usage() }
+        settings.storeRelaxedBatched = value == "batched"
     case "--engines": settings.engines = value.split(separator: ",").map(String.init)
     default: usage()
     }
@@ -52,7 +56,7 @@ do {
     var engines: [any Engine] = []
     for name in settings.engines {
         switch name {
-        case "MappedStore": engines.append(try MappedStoreEngine(directory: settings.directory))
+        case "MappedStore": engines.append(try MappedStoreEngine(directory: settings.directory, relaxed: settings.storeRelaxedBatched ? .batched(interval: .seconds(1)) : .noSync))
         case "LMDB": engines.append(try LMDBEngine(directory: settings.directory))
         case "SQLite": engines.append(try SQLiteEngine(directory: settings.directory))
         default: usage()
