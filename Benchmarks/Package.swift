@@ -1,6 +1,7 @@
 // swift-tools-version: 6.2
-// The benchmarks of MappedMemory against pread, Foundation's Data and FileHandle.
-// Its own package so that the library's build never waits for it: run `bash run.sh`.
+// The benchmarks of Mnemap: MappedMemory against pread, Foundation's Data and FileHandle
+// (`bash run.sh`), and MappedStore against LMDB and SQLite (`bash run-store.sh`).
+// Its own package so that the library's build never waits for it.
 import PackageDescription
 
 let package = Package(
@@ -14,6 +15,25 @@ let package = Package(
             name: "MappedMemoryBenchmarks",
             dependencies: [
                 .product(name: "MappedMemory", package: "Mnemap"),
+            ]
+        ),
+        // LMDB and SQLite, the system libraries (Debian: liblmdb-dev, libsqlite3-dev).
+        .systemLibrary(
+            name: "CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"]), .brew(["lmdb"])]
+        ),
+        .systemLibrary(
+            name: "CSQLite3",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
+        ),
+        .executableTarget(
+            name: "MappedStoreBenchmarks",
+            dependencies: [
+                .product(name: "MappedStore", package: "Mnemap"),
+                "CLMDB",
+                "CSQLite3",
             ]
         ),
     ],

@@ -1,0 +1,134 @@
+import MappedStore
+
+/// MappedStore through its public API only. Keys and values are passed as the `[UInt8]` arrays
+/// the API takes, built before timing (`Records.arrays`).
+final class MappedStoreEngine: Engine, @unchecked Sendable {
+    let name = "MappedStore"
+    let path: String
+    private var store: MappedStore?
+
+    /// The durability of the "no sync" rows: `.noSync` (the default, like MDB_NOSYNC and
+    /// synchronous=OFF), or `.batched(interval:)` with `--store-relaxed batched` (for comparison).
+    let relaxed: MappedStore.Durability
+
+    init(directory: String, relaxed: MappedStore.Durability = .noSync) throws {
+        self.relaxed = relaxed
+        path = directory + "/store.mnemap"
+        for file in [path, path + "-lock"] { removeFile(file) }
+        store = try MappedStore(path: path, options: .init(durability: .full))
+    }
+
+    var dataFiles: [String] { [path] }
+
+    private var open: MappedStore {
+        get throws {
+            guard let store else { throw BenchmarkError("MappedStore is closed") }
+            return store
+        }
+    }
+
+    func bulkLoad(_ workload: Workload) throws {
+        let keys = workload.keys.arrays
+        let values = workload.initialValues.arrays
+        try open.write { tx in
+            for index in keys.indices { try tx.append(keys[index], values[index]) }
+        }
+    }
+
+    /// The durability is an option of the open store: close (which syncs) and reopen.
+    func setDurability(full: Bool) throws {
+        store = nil
+        store = try MappedStore(path: path, options: .init(durability: full ? .full : relaxed))
+    }
+
+    func put(_ puts: PutSequence, _ range: Range<Int>, batch: Int, keys: Records) throws {
+        let store = try open
+        let keyArrays = keys.arrays
+        let values = puts.values.arrays
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let end = min(start + batch, range.upperBound)
+            try store.write { tx in
+                for index in start..<end { try tx.put(keyArrays[puts.keys[index]], values[index]) }
+            }
+            start = end
+        }
+    }
+
+    let getVariants = ["get() -> [UInt8] (copy)", "withValue (zero-copy)"]
+
+    func gets(_ order: [Int], keys: Records, variant: Int) throws -> Checksum {
+        let keyArrays = keys.arrays
+        return try open.read { tx in
+            var checksum = Checksum()
+            if variant == 0 {
+                for key in order {
+                    guard let value = try tx.get(keyArrays[key]) else { throw BenchmarkError("MappedStore: key \(key) missing") }
+                    value.withUnsafeBytes { checksum.add(value: $0) }
+                }
+            } else {
+                for key in order {
+                    guard try tx.withValue(for: keyArrays[key], { checksum.add(value: $0) }) != nil else {
+                        throw BenchmarkError("MappedStore: key \(key) missing")
+                    }
+                }
+            }
+            return checksum
+        }
+    }
+
+    func scan() throws -> Checksum {
+        try open.read { tx in
+            var checksum = Checksum()
+            try tx.scan { key, value in
+                checksum.add(key: key, value: value)
+                return true
+            }
+            return checksum
+        }
+    }
+
+    func readerWork(keys: Records, order: ArraySlice<Int>, perTransaction: Int, stop: StopFlag) throws -> Int {
+        let store = try open
+        let keyArrays = keys.arrays
+        var done = 0
+        var position = order.startIndex
+        var sink = Checksum()
+        while !stop.isSet {
+            try store.read { tx in
+                for _ in 0..<perTransaction {
+                    guard try tx.withValue(for: keyArrays[order[position]], { sink.add(value: $0) }) != nil else {
+                        throw BenchmarkError("MappedStore: key \(order[position]) missing")
+                    }
+                    position = position + 1 == order.endIndex ? order.startIndex : position + 1
+                }
+            }
+            done += perTransaction
+        }
+        return done
+    }
+
+    func writerWork(_ puts: PutSequence, keys: Records, batch: Int, stop: StopFlag) throws -> Int {
+        var done = 0
+        var start = 0
+        while !stop.isSet {
+            if start + batch > puts.count { start = 0 }
+            try put(puts, start..<(start + batch), batch: batch, keys: keys)
+            start += batch
+            done += batch
+        }
+        return done
+    }
+
+    func shape() throws -> String {
+        let info = try open.read { tx in try tx.info() }
+        return "depth \(info.depth), \(info.branchPages) branch + \(info.leafPages) leaf pages (\(info.entries) entries); " +
+            "tree \(Self.megabytes((info.branchPages + info.leafPages) * 4096)) of the \(Self.megabytes(UInt64(fileBytes))) file"
+    }
+
+    static func megabytes(_ bytes: UInt64) -> String { "\((bytes + 500_000) / 1_000_000) MB" }
+
+    func close() throws {
+        store = nil
+    }
+}
