@@ -37,7 +37,7 @@ extension MappedStore {
             // Named trees: the catalog's values.
             if tx.meta.catalog.root != 0 {
                 do {
-                    var cursor = Cursor(source: tx.source, root: .page(try tx.source.page(tx.meta.catalog.root)))
+                    var cursor = Cursor(source: tx.source, root: .page(try tx.source.page(tx.meta.catalog.root)), owner: tx)
                     var more = try cursor.first()
                     while more {
                         let name = String(decoding: try cursor.key(), as: UTF8.self)
@@ -168,10 +168,8 @@ private struct Checker {
                     checkPage(try page.child(at: index), depth: depth + 1, lower: childLower, upper: childUpper, name: name, counts: &counts)
                 }
             }
-        } catch let error as StoreError {
-            problem("\(name): \(error.reason)")
         } catch {
-            problem("\(name): \(error)")
+            problem("\(name): \(error.reason)")
         }
     }
 }

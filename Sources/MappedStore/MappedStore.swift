@@ -222,7 +222,7 @@ public final class MappedStore: @unchecked Sendable {
     var maxPages: UInt64 { UInt64(map.count / PageLayout.pageSize) }
 
     func source(for meta: Meta) -> PageSource {
-        PageSource(base: UnsafeRawPointer(map.unsafeBaseAddress!), pageCount: meta.pageCount, path: path, verifyChecksums: options.verifyChecksums)
+        PageSource(base: UnsafeRawPointer(map.unsafeBaseAddress!), pageCount: meta.pageCount, verifyChecksums: options.verifyChecksums)
     }
 
     // MARK: Transactions

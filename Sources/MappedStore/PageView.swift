@@ -12,11 +12,12 @@ struct PageSource {
     let base: UnsafeRawPointer
     /// Pages the snapshot has (its meta's page count).
     let pageCount: UInt64
-    let path: String
     let verifyChecksums: Bool
 
+    /// The error for a damaged page. The store's path is filled in where the error leaves the
+    /// library (keeping the path out of this value keeps it free of reference counting on the read path).
     func corrupt(_ page: PageNumber, _ problem: String) -> StoreError {
-        StoreError(path: path, reason: .corruptPage(page: page, problem: problem))
+        StoreError(path: "", reason: .corruptPage(page: page, problem: problem))
     }
 
     /// A branch or leaf page, validated.

@@ -83,7 +83,7 @@ public class ReadTransaction {
         return try withPath {
             var names: [String] = []
             guard let root = try rootRef(of: meta.catalog) else { return names }
-            var cursor = Cursor(source: source, root: root)
+            var cursor = Cursor(source: source, root: root, owner: self)
             var more = try cursor.first()
             while more {
                 names.append(String(decoding: try cursor.key(), as: UTF8.self))
@@ -146,7 +146,7 @@ public class ReadTransaction {
     /// A cursor over tree `name` (the main tree when nil), positioned nowhere: call `first`, `last` or `seek`.
     public func cursor(in name: String? = nil) throws -> Cursor {
         try checkActive()
-        return try withPath { Cursor(source: source, root: try root(of: name)) }
+        return try withPath { Cursor(source: source, root: try root(of: name), owner: self) }
     }
 
     /// Visits the entries of tree `name` in key order (descending when `reverse`), zero-copy:
@@ -176,16 +176,25 @@ public class ReadTransaction {
             } else {
                 positioned = try lower.map { try cursor.seek($0) } ?? cursor.first()
             }
-            while positioned {
-                let inRange = try cursor.withKey { key -> Bool in
-                    if let prefix, !key.starts(with: prefix) { return false }
-                    if reverse { return lower.map { compareKeys($0, key) <= 0 } ?? true }
-                    return upper.map { compareKeys($0, key) > 0 } ?? true
+            // Walk each leaf's entries directly; the cursor moves only from leaf to leaf.
+            let bounded = prefix != nil || (reverse ? lower != nil : upper != nil)
+            while positioned, let top = cursor.stack.last {
+                let leaf = top.node
+                var index = top.index
+                while index >= 0 && index < leaf.count {
+                    let more = try leaf.withKey(at: index) { key -> Bool in
+                        if bounded {
+                            if let prefix, !key.starts(with: prefix) { return false }
+                            if reverse { if let lower, compareKeys(lower, key) > 0 { return false } }
+                            else if let upper, compareKeys(upper, key) <= 0 { return false }
+                        }
+                        return try leaf.withValue(at: index, source: source) { value in try body(key, value) }
+                    }
+                    guard more else { return }
+                    index += reverse ? -1 : 1
                 }
-                guard inRange else { return }
-                let more = try cursor.withCurrent(body)
-                guard more else { return }
-                positioned = reverse ? try cursor.previous() : try cursor.next()
+                cursor.stack[cursor.stack.count - 1].index = reverse ? 0 : leaf.count - 1
+                positioned = reverse ? try cursor.previousUnlocated() : try cursor.nextUnlocated()
             }
         }
     }

@@ -72,7 +72,7 @@ public final class WriteTransaction: ReadTransaction {
         var names = Set(try withPath { () throws -> [String] in
             var names: [String] = []
             guard let root = try rootRef(of: catalog) else { return names }
-            var cursor = Cursor(source: source, root: root)
+            var cursor = Cursor(source: source, root: root, owner: self)
             var more = try cursor.first()
             while more {
                 names.append(String(decoding: try cursor.key(), as: UTF8.self))
