@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .library(name: "MappedMemory", targets: ["MappedMemory"]),
         .library(name: "MappedStore", targets: ["MappedStore"]),
+        .library(name: "Embeddings", targets: ["Embeddings"]),
         .executable(name: "mnemap", targets: ["MnemapCLI"]),
     ],
     dependencies: [
@@ -35,6 +36,11 @@ let package = Package(
                 "MappedMemory",
                 .product(name: "Atomics", package: "swift-atomics"),
             ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Embeddings",
+            dependencies: ["MappedMemory"],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -63,6 +69,10 @@ let package = Package(
         .testTarget(
             name: "MappedStoreTests",
             dependencies: ["MappedStore", "MappedMemory", "MappedStoreTestHelper"]
+        ),
+        .testTarget(
+            name: "EmbeddingsTests",
+            dependencies: ["Embeddings", "MappedMemory"]
         ),
         .testTarget(
             name: "MnemapCLITests",

@@ -1,0 +1,114 @@
+import Embeddings
+import Foundation
+import Testing
+
+/// The forward pass costs about 21 MFLOP per token. Unoptimised Swift runs it at under
+/// 0.2 GFLOP/s (every SIMD and pointer operation is a generic call), so a debug build embeds
+/// a few short sentences (about 30 tokens: words, empty, punctuation, accents, emoji, numbers,
+/// letters outside the vocabulary) in each test; an optimised build
+/// (`swift test -c release -Xswiftc -enable-testing`) embeds all 64, the 256-token ones included.
+#if DEBUG
+private let embeddedIDs = [3, 8, 15, 22, 29, 31, 44, 58]
+#else
+private let embeddedIDs = Array(0..<64)
+#endif
+
+/// The vectors of `embeddedIDs`, embedded in one call, shared by the tests that compare against them.
+private let embeddedVectors: Result<[[Float]], any Error> = Result {
+    let reference = try Reference.load()
+    let embedder = try sharedEmbedder.get()
+    let texts = embeddedIDs.map { reference.sentences[$0].text }
+    let clock = ContinuousClock()
+    let start = clock.now
+    let vectors = try embedder.embed(texts)
+    let seconds = Double((clock.now - start).components.attoseconds) / 1e18 + Double((clock.now - start).components.seconds)
+    let tokens = texts.map { embedder.tokenizer.encode($0).count }.reduce(0, +)
+    print("MiniLM: \(texts.count) sentences, \(tokens) tokens in \(seconds) s: \(Double(texts.count) / seconds) sentences/s, \(Double(tokens) / seconds) tokens/s")
+    return vectors
+}
+
+@Suite("all-MiniLM-L6-v2 against sentence-transformers", .serialized)
+struct MiniLMEmbedderTests {
+    @Test func vectorsMatchTheReferenceInABatch() throws {
+        let reference = try Reference.load()
+        let embedder = try sharedEmbedder.get()
+        #expect(embedder.dimension == 384 && embedder.isNormalized)
+        let vectors = try embeddedVectors.get()
+        #expect(vectors.count == embeddedIDs.count)
+        var worst = (cosine: 1.0, id: -1)
+        for (index, id) in embeddedIDs.enumerated() {
+            let similarity = cosine(vectors[index], reference.normalized[id])
+            #expect(similarity >= 0.9999, "sentence \(id) '\(reference.sentences[id].text.prefix(40))': cosine \(similarity)")
+            #expect(abs(norm(vectors[index]) - 1) < 1e-5)
+            // The reference's own batched vectors, of padded batches of 32.
+            #expect(cosine(vectors[index], reference.batch32[id]) >= 0.9999)
+            if similarity < worst.cosine { worst = (similarity, id) }
+        }
+        print("MiniLM: worst cosine \(worst.cosine) (sentence \(worst.id)) over \(embeddedIDs.count) sentences")
+    }
+
+    @Test func unnormalizedVectorsMatchTheMeanPooledReference() throws {
+        let reference = try Reference.load()
+        let embedder = try sharedUnnormalizedEmbedder.get()
+        #expect(!embedder.isNormalized)
+        #if DEBUG
+        let ids = [3, 29]
+        #else
+        let ids = embeddedIDs
+        #endif
+        let vectors = try embedder.embed(ids.map { reference.sentences[$0].text })
+        for (index, id) in ids.enumerated() {
+            #expect(cosine(vectors[index], reference.unnormalized[id]) >= 0.9999, "sentence \(id)")
+            let expectedNorm = norm(reference.unnormalized[id])
+            #expect(abs(norm(vectors[index]) - expectedNorm) <= 1e-3 * expectedNorm, "sentence \(id)")
+        }
+    }
+
+    @Test func aTextGetsTheSameVectorAloneAndInABatch() throws {
+        let reference = try Reference.load()
+        let embedder = try sharedEmbedder.get()
+        let batch = try embeddedVectors.get()
+        for index in [0, 4] {
+            let alone = try embedder.embed(reference.sentences[embeddedIDs[index]].text)
+            #expect(maximumDifference(alone, batch[index]) <= 1e-6, "sentence \(embeddedIDs[index])")
+        }
+    }
+
+    @Test func emptyAndWhitespaceOnlyTextsShareTheVectorOfCLSSEP() throws {
+        let reference = try Reference.load()
+        let embedder = try sharedEmbedder.get()
+        let vectors = try embedder.embed(["", "   \n  \t\r\n", "\u{200B}\u{0}"])
+        for vector in vectors {
+            #expect(maximumDifference(vector, vectors[0]) == 0)
+            #expect(cosine(vector, reference.normalized[8]) >= 0.9999)
+        }
+        #expect(try embedder.embed([]).isEmpty)
+    }
+
+    @Test func smallBatchesGiveTheSameVectorsAsOneBatch() throws {
+        let reference = try Reference.load()
+        let small = try MiniLMEmbedder(folder: installedModelFolder(), batchSize: 3)
+        let count = min(embeddedIDs.count, 4)
+        let inSmallBatches = try small.embed(embeddedIDs.prefix(count).map { reference.sentences[$0].text })
+        let inOneBatch = try embeddedVectors.get()
+        for index in 0..<count {
+            #expect(maximumDifference(inSmallBatches[index], inOneBatch[index]) <= 1e-6)
+        }
+    }
+
+    @Test func aMissingModelFolderSaysHowToInstall() {
+        let folder = "/nonexistent/mnemap-model"
+        #expect {
+            _ = try MiniLMEmbedder(folder: folder)
+        } throws: { error in
+            guard let error = error as? EmbeddingError, case .modelNotInstalled = error else { return false }
+            return error.description.contains("install-model.sh")
+        }
+    }
+
+    @Test func theModelFolderIsFoundThroughTheEnvironment() {
+        #expect(ModelStore.miniLMDirectory(environment: ["MNEMAP_MODEL_DIR": "/m/x", "HOME": "/h"]) == "/m/x")
+        #expect(ModelStore.miniLMDirectory(environment: ["HOME": "/h"]) == "/h/.cache/mnemap/models/all-MiniLM-L6-v2")
+        #expect(ModelStore.miniLMDirectory(environment: ["HOME": "/h", "XDG_CACHE_HOME": "/c"]) == "/c/mnemap/models/all-MiniLM-L6-v2")
+    }
+}
