@@ -37,11 +37,23 @@ enum Attention {
                         total += weight
                     }
                     let out = context + i * width + column
+                    let vectorEnd = headSize & ~3
                     for d in 0..<headSize { out[d] = 0 }
                     for (index, j) in rows.enumerated() {
                         let weight = scores[index]
                         let v = value + j * width + column
-                        for d in 0..<headSize { out[d] += weight * v[d] }
+                        // Four lanes at a time: the compiler cannot prove that `out` and `v` do not overlap.
+                        var d = 0
+                        while d < vectorEnd {
+                            let sum = UnsafeRawPointer(out + d).loadUnaligned(as: SIMD4<Float>.self)
+                                + weight * UnsafeRawPointer(v + d).loadUnaligned(as: SIMD4<Float>.self)
+                            UnsafeMutableRawPointer(out + d).storeBytes(of: sum, as: SIMD4<Float>.self)
+                            d += 4
+                        }
+                        while d < headSize {
+                            out[d] += weight * v[d]
+                            d += 1
+                        }
                     }
                     let inverse = 1 / total
                     for d in 0..<headSize { out[d] *= inverse }

@@ -4,11 +4,11 @@ import Testing
 
 /// The forward pass costs about 21 MFLOP per token. Unoptimised Swift runs it at under
 /// 0.2 GFLOP/s (every SIMD and pointer operation is a generic call), so a debug build embeds
-/// 13 short sentences (66 tokens: words, empty, punctuation, dashes, numbers, accents, ligatures
-/// and full-width letters, emoji and ZWJ sequences, NUL and BEL, letters outside the vocabulary) in each test; an optimised build
+/// 8 short sentences (32 tokens: a word, empty, punctuation, accents, an emoji, NUL and BEL,
+/// letters outside the vocabulary) and a few more in the other tests; an optimised build
 /// (`swift test -c release -Xswiftc -enable-testing`) embeds all 64, the 256-token ones included.
 #if DEBUG
-private let embeddedIDs = [3, 8, 15, 20, 22, 29, 30, 31, 36, 44, 46, 49, 58]
+private let embeddedIDs = [3, 8, 15, 29, 31, 44, 49, 58]
 #else
 private let embeddedIDs = Array(0..<64)
 #endif
@@ -52,7 +52,7 @@ struct MiniLMEmbedderTests {
         let embedder = try sharedUnnormalizedEmbedder.get()
         #expect(!embedder.isNormalized)
         #if DEBUG
-        let ids = [3, 29]
+        let ids = [29]
         #else
         let ids = embeddedIDs
         #endif
@@ -77,7 +77,7 @@ struct MiniLMEmbedderTests {
     @Test func emptyAndWhitespaceOnlyTextsShareTheVectorOfCLSSEP() throws {
         let reference = try Reference.load()
         let embedder = try sharedEmbedder.get()
-        let vectors = try embedder.embed(["", "   \n  \t\r\n", "\u{200B}\u{0}"])
+        let vectors = try embedder.embed(["   \n  \t\r\n", "\u{200B}\u{0}"])
         for vector in vectors {
             #expect(maximumDifference(vector, vectors[0]) == 0)
             #expect(cosine(vector, reference.normalized[8]) >= 0.9999)
@@ -87,8 +87,8 @@ struct MiniLMEmbedderTests {
 
     @Test func smallBatchesGiveTheSameVectorsAsOneBatch() throws {
         let reference = try Reference.load()
-        let small = try MiniLMEmbedder(folder: installedModelFolder(), batchSize: 3)
-        let count = min(embeddedIDs.count, 4)
+        let small = try MiniLMEmbedder(folder: installedModelFolder(), batchSize: 2)
+        let count = 3
         let inSmallBatches = try small.embed(embeddedIDs.prefix(count).map { reference.sentences[$0].text })
         let inOneBatch = try embeddedVectors.get()
         for index in 0..<count {
