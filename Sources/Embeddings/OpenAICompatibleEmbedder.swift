@@ -12,10 +12,11 @@ import FoundationNetworking
 /// retried up to `maximumRetries` times, waiting `initialBackoff`, then twice as long each time
 /// (or the service's `Retry-After`, up to 60 s). Other statuses fail at once.
 ///
-/// `embed` blocks the calling thread until every batch has its answer.
+/// `embed` blocks the calling thread until every batch has its answer. The embedder is immutable
+/// (its `URLSession` is thread-safe), so calls from several threads are safe.
 /// - Throws: ``EmbeddingError/httpStatus(url:status:message:)``, ``EmbeddingError/network(url:message:)``,
 ///   ``EmbeddingError/invalidResponse(url:reason:)``, ``EmbeddingError/wrongDimension(model:expected:actual:)``.
-public struct OpenAICompatibleEmbedder: Embedder {
+public final class OpenAICompatibleEmbedder: Embedder, @unchecked Sendable {
     /// Where and how to ask.
     public struct Configuration: Sendable {
         /// The API root, e.g. `https://api.openai.com/v1` or `http://localhost:11434/v1`; requests go to `<baseURL>/embeddings`.
@@ -66,6 +67,10 @@ public struct OpenAICompatibleEmbedder: Embedder {
         sessionConfiguration.timeoutIntervalForRequest = configuration.timeout
         sessionConfiguration.timeoutIntervalForResource = configuration.timeout
         self.session = URLSession(configuration: sessionConfiguration)
+    }
+
+    deinit {
+        session.finishTasksAndInvalidate()
     }
 
     /// The endpoint requests go to.
