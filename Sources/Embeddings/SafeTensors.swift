@@ -99,7 +99,8 @@ public final class SafeTensors: @unchecked Sendable {
     }
 
     /// The raw bytes of the tensor `name`, without copying; valid only inside `body`.
-    public func withRawBytes<R, E: Error>(_ name: String, _ body: (UnsafeRawBufferPointer) throws(E) -> R) throws -> R {
+    /// - Throws: `.tensorNotFound`, or what `body` throws.
+    public func withRawBytes<R>(_ name: String, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         let info = try info(name)
         return try body(rawBuffer(info))
     }

@@ -106,6 +106,33 @@ struct MiniLMEmbedderTests {
         }
     }
 
+    @Test func aTruncatedOrForeignWeightFileIsAnErrorNotACrash() throws {
+        let installed = try installedModelFolder()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mnemap-model-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for name in ["config.json", "vocab.txt"] {
+            try FileManager.default.copyItem(atPath: installed + "/" + name, toPath: folder + "/" + name)
+        }
+        // The first megabyte of the real file: a valid header whose tensors reach past the end.
+        let handle = try #require(FileHandle(forReadingAtPath: installed + "/model.safetensors"))
+        let prefix = try #require(try handle.read(upToCount: 1 << 20))
+        try handle.close()
+        try prefix.write(to: URL(fileURLWithPath: folder + "/model.safetensors"))
+        #expect(throws: SafeTensorsError.self) { _ = try MiniLMEmbedder(folder: folder) }
+        // A well-formed file of another model: the first missing tensor is named.
+        var header = Array(#"{"embeddings.word_embeddings.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}}"#.utf8)
+        while header.count % 8 != 0 { header.append(0x20) }
+        let bytes = withUnsafeBytes(of: UInt64(header.count).littleEndian, Array.init) + header + [UInt8](repeating: 0, count: 16)
+        try Data(bytes).write(to: URL(fileURLWithPath: folder + "/model.safetensors"))
+        #expect {
+            _ = try MiniLMEmbedder(folder: folder)
+        } throws: { error in
+            guard let error = error as? SafeTensorsError, case .wrongShape = error.reason else { return false }
+            return true
+        }
+    }
+
     @Test func theModelFolderIsFoundThroughTheEnvironment() {
         #expect(ModelStore.miniLMDirectory(environment: ["MNEMAP_MODEL_DIR": "/m/x", "HOME": "/h"]) == "/m/x")
         #expect(ModelStore.miniLMDirectory(environment: ["HOME": "/h"]) == "/h/.cache/mnemap/models/all-MiniLM-L6-v2")
