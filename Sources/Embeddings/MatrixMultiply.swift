@@ -3,8 +3,9 @@
 ///
 /// Each output element is a dot product of an input row and a weight row, both contiguous. The
 /// kernel computes a tile of 4 input rows × 2 weight rows at once with eight `SIMD4<Float>`
-/// accumulators, so that each loaded vector is used 2 or 4 times and nothing spills from registers. The work is cut into blocks of
-/// input rows × weight rows sized to stay in the L2 cache, and the blocks run on all cores.
+/// accumulators, so that each loaded vector is used 2 or 4 times and nothing spills from
+/// registers. The work is cut into blocks of input rows × weight rows sized to stay in the L2
+/// cache, and the blocks run on all cores.
 /// Every output element is summed in the same order whatever the blocking or the batch, so a
 /// sentence gets bit-identical vectors alone or in a batch.
 enum MatrixMultiply {
