@@ -1,5 +1,6 @@
 import Embeddings
 import Foundation
+import Synchronization
 import Testing
 
 /// The forward pass costs about 21 MFLOP per token. Unoptimised Swift runs it at under
@@ -72,6 +73,21 @@ struct MiniLMEmbedderTests {
             let alone = try embedder.embed(reference.sentences[embeddedIDs[index]].text)
             #expect(maximumDifference(alone, batch[index]) <= 1e-6, "sentence \(embeddedIDs[index])")
         }
+    }
+
+    @Test func threadsCanEmbedAtTheSameTime() throws {
+        let reference = try Reference.load()
+        let embedder = try sharedEmbedder.get()
+        let expected = try embeddedVectors.get()[0]  // sentence 3, "hello"
+        let text = reference.sentences[embeddedIDs[0]].text
+        let results = Mutex<[[Float]]>([])
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+            let vector = (try? embedder.embed(text)) ?? []
+            results.withLock { $0.append(vector) }
+        }
+        let vectors = results.withLock { $0 }
+        #expect(vectors.count == 2)
+        #expect(vectors.allSatisfy { $0 == expected })
     }
 
     @Test func emptyAndWhitespaceOnlyTextsShareTheVectorOfCLSSEP() throws {
