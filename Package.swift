@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "MappedStore", targets: ["MappedStore"]),
         .library(name: "VectorIndex", targets: ["VectorIndex"]),
         .library(name: "MappedJournal", targets: ["MappedJournal"]),
+        .library(name: "Embeddings", targets: ["Embeddings"]),
         .executable(name: "mnemap", targets: ["MnemapCLI"]),
     ],
     dependencies: [
@@ -58,6 +59,12 @@ let package = Package(
                 "MappedMemory",
                 .product(name: "Atomics", package: "swift-atomics"),
             ],
+            swiftSettings: strict
+        ),
+        // Text to vectors: all-MiniLM-L6-v2 in Swift on mapped safetensors, and other embedders.
+        .target(
+            name: "Embeddings",
+            dependencies: ["MappedMemory"],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -108,6 +115,10 @@ let package = Package(
         .testTarget(
             name: "MappedJournalTests",
             dependencies: ["MappedJournal", "MappedMemory", "MappedJournalTestHelper"]
+        ),
+        .testTarget(
+            name: "EmbeddingsTests",
+            dependencies: ["Embeddings", "MappedMemory"]
         ),
         .testTarget(
             name: "MnemapCLITests",
