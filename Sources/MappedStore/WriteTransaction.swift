@@ -18,6 +18,8 @@ public final class WriteTransaction: ReadTransaction {
     /// Named trees loaded (or created) by this transaction.
     var named: [String: TreeState] = [:]
     var dropped: Set<String> = []
+    /// The rightmost leaf of each tree appended to ("" for the main tree), while it is a node.
+    var rightmostLeaf: [String: Node] = [:]
     var freeList: FreeList
     /// Pages this transaction replaced or deleted: reusable once no snapshot needs them.
     var freed: [PageNumber] = []
@@ -104,6 +106,7 @@ public final class WriteTransaction: ReadTransaction {
         return try withPath {
             guard let state = try state(name) else { return false }
             currentTree = .named(name)
+            rightmostLeaf[name] = nil
             try freeAll(state.root)
             // The tree's pages are gone with it: they must not be subtracted from a tree created under the same name.
             freedCounts[.named(name)] = nil
@@ -231,11 +234,30 @@ public final class WriteTransaction: ReadTransaction {
     /// - Throws: `.invalidArgument` when `key` is not the greatest.
     public func append(_ key: [UInt8], _ value: [UInt8], in name: String? = nil) throws {
         try check(key: key, value: value.count)
+        // The rightmost leaf of a tree stays the same node until commit: appends go straight to it.
+        if let leaf = rightmostLeaf[name ?? ""], let last = leaf.keys.last {
+            guard compareKeys(key, last) > 0 else {
+                throw StoreError(path: path, reason: .invalidArgument("append needs keys in ascending order; use put for others."))
+            }
+            leaf.keys.append(key)
+            leaf.values.append(.bytes(value))
+            if let name { named[name]!.info.entries &+= 1 } else { main.info.entries &+= 1 }
+            return
+        }
         var cursor = try self.cursor(in: name)
         if try cursor.last(), compareKeys(key, try cursor.key()) <= 0 {
             throw StoreError(path: path, reason: .invalidArgument("append needs keys in ascending order; use put for others."))
         }
         try put(key, value, in: name)
+        // The key went to the rightmost leaf, now a node: remember it for the next append.
+        try withPath {
+            guard let state = try state(name), case .node(var node) = state.root else { return }
+            while !node.isLeaf {
+                guard let last = node.children.last, case .node(let child) = last else { return }
+                node = child
+            }
+            rightmostLeaf[name ?? ""] = node
+        }
     }
 
     /// Removes `key` from tree `name`; returns whether it was there.

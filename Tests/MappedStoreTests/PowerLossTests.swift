@@ -119,7 +119,7 @@ struct PowerLossTests {
             if case .sync = operation { points.insert(index); points.insert(index + 1) }
         }
         var random = SplitMix64(state: 5)
-        for _ in 0..<100 { points.insert(Int.random(in: 0...recorder.count, using: &random)) }
+        for _ in 0..<200 { points.insert(Int.random(in: 0...recorder.count, using: &random)) }
         let opened = try verifyCrashes(recorder: recorder, models: models, acknowledged: acknowledged, points: points.sorted(), imagesPerPoint: 4) { durableCommit[$0] }
         #expect(opened > 300)
     }
