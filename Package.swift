@@ -74,6 +74,7 @@ let package = Package(
                 "MappedStore",
                 "MappedJournal",
                 "VectorIndex",
+                "Embeddings",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -122,7 +123,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MnemapCLITests",
-            dependencies: ["MappedMemory", "MappedStore", "MappedJournal", "VectorIndex", "MnemapCLI"]
+            dependencies: ["MappedMemory", "MappedStore", "MappedJournal", "VectorIndex", "Embeddings", "MnemapCLI"]
         ),
     ]
 )
