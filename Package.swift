@@ -46,6 +46,7 @@ let package = Package(
             name: "VectorIndex",
             dependencies: [
                 "MappedMemory",
+                "CMnemapShims",
                 .product(name: "Atomics", package: "swift-atomics"),
             ],
             // Distance kernels and graph walks are optimised in debug builds too: the tests build

@@ -1,6 +1,13 @@
+import CMnemapShims
+
 /// Distance kernels: SIMD with several accumulators (the plain loop is not vectorised by the
-/// compiler). Every kernel takes raw pointers to `count` components.
+/// compiler). Every kernel takes raw pointers to `count` components. Where the CPU has
+/// AVX2, FMA and F16C, the C kernels built for them run instead (chosen once, at run time);
+/// the Swift ones are the portable baseline (SSE2 on x86-64, NEON on ARM).
 enum Kernels {
+    /// Whether the AVX2/FMA/F16C kernels run on this machine.
+    static let accelerated = mnemap_kernel_level() != 0
+
     @inline(__always)
     static func load16(_ pointer: UnsafeRawPointer, _ index: Int) -> SIMD16<Float> {
         pointer.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
@@ -8,6 +15,7 @@ enum Kernels {
 
     /// Σ a·b over Float32.
     static func dot(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Float {
+        if accelerated { return mnemap_dot_f32(a.assumingMemoryBound(to: Float.self), b.assumingMemoryBound(to: Float.self), count) }
         var s0 = SIMD16<Float>(), s1 = SIMD16<Float>(), s2 = SIMD16<Float>(), s3 = SIMD16<Float>()
         var i = 0
         while i + 64 <= count {
@@ -31,6 +39,7 @@ enum Kernels {
 
     /// Σ (a−b)² over Float32.
     static func squaredL2(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Float {
+        if accelerated { return mnemap_l2sq_f32(a.assumingMemoryBound(to: Float.self), b.assumingMemoryBound(to: Float.self), count) }
         var s0 = SIMD16<Float>(), s1 = SIMD16<Float>(), s2 = SIMD16<Float>(), s3 = SIMD16<Float>()
         var i = 0
         while i + 64 <= count {
@@ -66,6 +75,7 @@ enum Kernels {
 
     /// Σ a·b with `a` Float32 (the query) and `b` Float16 (stored).
     static func dotHalf(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Float {
+        if accelerated { return mnemap_dot_f32_f16(a.assumingMemoryBound(to: Float.self), b.assumingMemoryBound(to: UInt16.self), count) }
         var s0 = SIMD16<Float>(), s1 = SIMD16<Float>()
         var i = 0
         while i + 32 <= count {
@@ -87,6 +97,7 @@ enum Kernels {
 
     /// Σ (a−b)² with `a` Float32 and `b` Float16.
     static func squaredL2Half(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Float {
+        if accelerated { return mnemap_l2sq_f32_f16(a.assumingMemoryBound(to: Float.self), b.assumingMemoryBound(to: UInt16.self), count) }
         var s0 = SIMD16<Float>(), s1 = SIMD16<Float>()
         var i = 0
         while i + 32 <= count {
@@ -120,11 +131,13 @@ enum Kernels {
     #else
     // Intel Macs have no Float16: store halves through their bit patterns.
     static func dotHalf(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Float {
+        if accelerated { return mnemap_dot_f32_f16(a.assumingMemoryBound(to: Float.self), b.assumingMemoryBound(to: UInt16.self), count) }
         var sum: Float = 0
         for i in 0..<count { sum += a.loadUnaligned(fromByteOffset: i * 4, as: Float.self) * loadHalf(b, index: i) }
         return sum
     }
     static func squaredL2Half(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Float {
+        if accelerated { return mnemap_l2sq_f32_f16(a.assumingMemoryBound(to: Float.self), b.assumingMemoryBound(to: UInt16.self), count) }
         var sum: Float = 0
         for i in 0..<count { let d = a.loadUnaligned(fromByteOffset: i * 4, as: Float.self) - loadHalf(b, index: i); sum += d * d }
         return sum
@@ -155,6 +168,7 @@ enum Kernels {
 
     /// Σ a·b with both in Float16.
     static func dotHalfHalf(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Float {
+        if accelerated { return mnemap_dot_f16_f16(a.assumingMemoryBound(to: UInt16.self), b.assumingMemoryBound(to: UInt16.self), count) }
         var sum: Float = 0
         var i = 0
         #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
@@ -174,6 +188,7 @@ enum Kernels {
 
     /// Σ (a−b)² with both in Float16.
     static func squaredL2HalfHalf(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Float {
+        if accelerated { return mnemap_l2sq_f16_f16(a.assumingMemoryBound(to: UInt16.self), b.assumingMemoryBound(to: UInt16.self), count) }
         var sum: Float = 0
         var i = 0
         #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
@@ -195,6 +210,7 @@ enum Kernels {
 
     /// Σ a·b over Int8, accumulated exactly in Int32.
     static func dotInt8(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Int32 {
+        if accelerated { return mnemap_dot_i8(a.assumingMemoryBound(to: Int8.self), b.assumingMemoryBound(to: Int8.self), count) }
         var s0 = SIMD16<Int32>(), s1 = SIMD16<Int32>()
         var i = 0
         while i + 32 <= count {

@@ -3,6 +3,8 @@ struct PreparedQuery {
     var floats: [Float]
     var int8: [Int8] = []
     var scale: Float = 0
+    /// ‖q‖² of the quantised query (Int8 L2).
+    var squaredNorm: Float = 0
 }
 
 /// Scalar quantisation: one scale per vector, symmetric, so that `value ≈ Int8 · scale`.
@@ -54,6 +56,8 @@ extension IndexStorage {
             let (bytes, scale) = vector.withUnsafeBufferPointer { Quantizer.quantize($0) }
             query.int8 = bytes
             query.scale = scale
+            let selfDot = bytes.withUnsafeBytes { Kernels.dotInt8($0.baseAddress!, $0.baseAddress!, count: bytes.count) }
+            query.squaredNorm = Float(selfDot) * scale * scale
         }
         return query
     }
@@ -75,16 +79,12 @@ extension IndexStorage {
             }
         case .int8:
             let scale = target.loadUnaligned(as: Float.self)
-            if configuration.metric == .l2 {
-                // ‖q − v‖² = ‖q‖² − 2 q·v + ‖v‖², with the dot on the integers and the norms from the scales.
-                var sum: Float = 0
-                for index in 0..<dimension {
-                    let difference = query.floats[index] - Float(target.load(fromByteOffset: 4 + index, as: Int8.self)) * scale
-                    sum += difference * difference
-                }
-                return sum
-            }
             let dot = query.int8.withUnsafeBytes { Kernels.dotInt8($0.baseAddress!, target + 4, count: dimension) }
+            if configuration.metric == .l2 {
+                // ‖q − v‖² = ‖q‖² + ‖v‖² − 2 q·v, every product on the integers.
+                let vectorNorm = Float(Kernels.dotInt8(target + 4, target + 4, count: dimension)) * scale * scale
+                return max(0, query.squaredNorm + vectorNorm - 2 * Float(dot) * query.scale * scale)
+            }
             return 1 - Float(dot) * query.scale * scale
         }
     }
@@ -104,15 +104,13 @@ extension IndexStorage {
         case .int8:
             let scaleX = x.loadUnaligned(as: Float.self)
             let scaleY = y.loadUnaligned(as: Float.self)
+            let dot = Float(Kernels.dotInt8(x + 4, y + 4, count: dimension)) * scaleX * scaleY
             if l2 {
-                var sum: Float = 0
-                for index in 0..<dimension {
-                    let difference = Float(x.load(fromByteOffset: 4 + index, as: Int8.self)) * scaleX - Float(y.load(fromByteOffset: 4 + index, as: Int8.self)) * scaleY
-                    sum += difference * difference
-                }
-                return sum
+                let normX = Float(Kernels.dotInt8(x + 4, x + 4, count: dimension)) * scaleX * scaleX
+                let normY = Float(Kernels.dotInt8(y + 4, y + 4, count: dimension)) * scaleY * scaleY
+                return max(0, normX + normY - 2 * dot)
             }
-            return 1 - Float(Kernels.dotInt8(x + 4, y + 4, count: dimension)) * scaleX * scaleY
+            return 1 - dot
         }
     }
 }

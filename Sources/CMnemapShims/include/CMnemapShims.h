@@ -118,3 +118,34 @@ int mnemap_exchange_paths(const char *first, const char *second);
 }
 #endif
 #endif
+
+#ifndef CMNEMAP_SHIMS_KERNELS_H
+#define CMNEMAP_SHIMS_KERNELS_H
+#ifdef __cplusplus
+extern "C" {
+#endif
+// MARK: - Vector kernels with run-time dispatch
+//
+// Swift compiles for the baseline of its target (SSE2 on x86-64) and cannot mark a function
+// for another instruction set. These kernels are built for AVX2+FMA(+F16C) and chosen at run
+// time when the CPU has them; `mnemap_kernel_level` says whether they can be used.
+
+/// 1 when the AVX2/FMA/F16C kernels below run on this CPU, 0 when the caller must use its own.
+int mnemap_kernel_level(void);
+/// Σ a[i]·b[i] over Float32 (AVX2+FMA, four accumulators).
+float mnemap_dot_f32(const float *a, const float *b, size_t count);
+/// Σ (a[i]−b[i])² over Float32.
+float mnemap_l2sq_f32(const float *a, const float *b, size_t count);
+/// Σ a[i]·b[i] with `a` Float32 and `b` IEEE half (F16C conversion).
+float mnemap_dot_f32_f16(const float *a, const uint16_t *b, size_t count);
+/// Σ (a[i]−b[i])² with `a` Float32 and `b` IEEE half.
+float mnemap_l2sq_f32_f16(const float *a, const uint16_t *b, size_t count);
+/// Σ (a[i]−b[i])² and Σ a[i]·b[i] with both IEEE half.
+float mnemap_dot_f16_f16(const uint16_t *a, const uint16_t *b, size_t count);
+float mnemap_l2sq_f16_f16(const uint16_t *a, const uint16_t *b, size_t count);
+/// Σ a[i]·b[i] over Int8, exact in Int32 (AVX2 multiply-add of 16-bit pairs).
+int32_t mnemap_dot_i8(const int8_t *a, const int8_t *b, size_t count);
+#ifdef __cplusplus
+}
+#endif
+#endif
