@@ -16,6 +16,12 @@ let package = Package(
                 .product(name: "MappedMemory", package: "Mnemap"),
             ]
         ),
+        .executableTarget(
+            name: "VectorIndexBenchmarks",
+            dependencies: [
+                .product(name: "VectorIndex", package: "Mnemap"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
