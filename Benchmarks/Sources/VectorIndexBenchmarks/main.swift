@@ -57,6 +57,13 @@ func residentKiB() -> Int {
     return -1
 }
 
+/// Minor + major page faults of this process so far.
+func pageFaults() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_minflt + usage.ru_majflt
+}
+
 func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
 }
@@ -131,7 +138,7 @@ case "build":
           "file_bytes": sizes.apparent, "allocated_bytes": sizes.allocated, "used_bytes": used,
           "vector_bytes": rows.count * stride, "threads": 1])
 
-case "search":
+case "search", "open":
     let directory = option("index")
     let k = Int(options["k"] ?? "10")!
     let truthK = Int(options["truth-k"] ?? "100")!
@@ -146,21 +153,28 @@ case "search":
     let baseline = residentKiB()
 
     // Open + first answer, in this fresh process (the files are in the page cache).
+    let faultsBefore = pageFaults()
+    let startCPU = cpuSeconds()
     let start = clock.now
     let index = try VectorIndex(directory: directory)
     let opened = clock.now
+    let openedCPU = cpuSeconds()
     let rssOpen = residentKiB()
     index.efSearch = 64
     let first = try index.search(queries[0], k: k)
     let answered = clock.now
+    let answeredCPU = cpuSeconds()
+    let faults = pageFaults() - faultsBefore
     precondition(first.count == k)
     // 1,000 queries (the query set, cycled) at efSearch 64, then the resident memory.
     for number in 0..<1000 { _ = try index.search(queries[number % queries.count], k: k) }
     let rss1000 = residentKiB()
     emit(["op": "open", "lib": lib, "open_ms": seconds(opened - start) * 1000, "open_first_ms": seconds(answered - start) * 1000,
-          "first_query_ms": seconds(answered - opened) * 1000,
+          "first_query_ms": seconds(answered - opened) * 1000, "open_first_cpu_ms": (answeredCPU - startCPU) * 1000,
+          "open_cpu_ms": (openedCPU - startCPU) * 1000, "page_faults": faults,
           "rss_baseline_kib": baseline, "rss_open_kib": rssOpen, "rss_1000_kib": rss1000, "count": index.count])
 
+    if command == "open" { exit(0) }
     for ef in efs {
         index.efSearch = ef
         var hits = 0
