@@ -315,7 +315,8 @@ def report(args):
         bratio = f"{b['cpu_seconds'] / hnsw_build:.2f}x" if b.get("seconds") and hnsw_build else ""
         first = f"{o['open_first_ms']:.1f} ms ({o['open_first_best_ms']:.1f}; {o['open_first_cpu_ms']:.1f} CPU; {o['page_faults']} faults)" if o else ""
         rss = f"{o['rss_baseline_kib'] / 1024:.0f} / {o['rss_open_kib'] / 1024:.0f} / {o['rss_1000_kib'] / 1024:.0f} MiB" if o else ""
-        p(f"| {lib} | {f'{q:,.0f}' if q else 'not reached'} | {ratio} | {build} | {bratio} | {size} | {first} | {rss} |")
+        shown = f"{q:,.0f}" if q else ("not reached" if sweeps.get(lib) else "(as above)")
+        p(f"| {lib} | {shown} | {ratio} | {build} | {bratio} | {size} | {first} | {rss} |")
     p("")
     # Targets.
     p("```")
