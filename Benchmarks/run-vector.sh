@@ -11,6 +11,9 @@
 #   (Float16 builds ~6x slower than Float32 on x86-64 without F16C code; see BENCHMARKS.md).
 # MNEMAP_VECTOR_EF: the efSearch sweep; default 10,16,32,64,128,256.
 # MNEMAP_VECTOR_DIR: the folder for indexes and results; default Benchmarks/.build/vbench-data.
+# MNEMAP_VECTOR_TARGET_CPU: also build Mnemap for this CPU (e.g. haswell: AVX2, FMA, F16C;
+#   Swift's default for x86_64 is SSE2) in .build-<cpu> and add its rows (mnemap-<type>-<cpu>)
+#   to the pydocs table; default none. No source change: the same code, another -target-cpu.
 # Everything is single-threaded: builds (Mnemap builds on one thread; the peers are told
 # threads=1) and queries. Prints one table per data set with ratios and PASS/MISS, writes
 # Benchmarks/results/vector-*.md and the recall/QPS plots vector-*.png.
@@ -34,6 +37,12 @@ if [ ${#missing[@]} -gt 0 ]; then python3 -m pip install --quiet "${missing[@]}"
 
 swift build -c release --product VectorIndexBenchmarks
 binary="$(swift build -c release --show-bin-path)/VectorIndexBenchmarks"
+target_cpu="${MNEMAP_VECTOR_TARGET_CPU:-}"
+if [ -n "$target_cpu" ]; then
+    cpu_flags=(--scratch-path ".build-$target_cpu" -Xswiftc -target-cpu -Xswiftc "$target_cpu")
+    swift build -c release --product VectorIndexBenchmarks "${cpu_flags[@]}"
+    cpu_binary="$(swift build -c release "${cpu_flags[@]}" --show-bin-path)/VectorIndexBenchmarks"
+fi
 
 # One data set: Mnemap Float32 / Float16 / Int8 (build, then open + sweep in a fresh process),
 # then the peers, then the report. $1 name, $2 folder, $3 dimension, $4 metric, $5 title,
@@ -43,6 +52,12 @@ run_set() {
     local results="$work/$name.jsonl"
     : > "$results"
     for type in ${6//,/ }; do
+        if [ -n "$target_cpu" ] && [ "$name" = pydocs ]; then
+            "$cpu_binary" build --data "$folder/vectors.f32" --dim "$dim" --type "$type" --metric "$metric" \
+                --index "$work/$name-mnemap-$type-$target_cpu" --lib "mnemap-$type-$target_cpu" | tee -a "$results"
+            "$cpu_binary" search --index "$work/$name-mnemap-$type-$target_cpu" --lib "mnemap-$type-$target_cpu" \
+                --queries "$folder/queries.f32" --truth "$folder/truth-top100.i32" --ef "$ef" | tee -a "$results"
+        fi
         "$binary" build --data "$folder/vectors.f32" --dim "$dim" --type "$type" --metric "$metric" \
             --index "$work/$name-mnemap-$type" | tee -a "$results"
         "$binary" search --index "$work/$name-mnemap-$type" --lib "mnemap-$type" --queries "$folder/queries.f32" \

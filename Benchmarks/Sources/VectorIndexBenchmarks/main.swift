@@ -2,8 +2,9 @@
 // fresh process, opens it, answers a first query and sweeps efSearch (recall@10 against the
 // provided exact truth, queries per second, single-threaded: one `search` call at a time).
 //
-//   VectorIndexBenchmarks build  --data F --dim D --type float32|float16|int8 --metric cosine|l2 --index DIR
-//   VectorIndexBenchmarks search --index DIR --queries F --truth F --truth-k 100 --ef 10,16,32 [--k 10] [--min-time 0.3]
+//   VectorIndexBenchmarks build  --data F --dim D --type float32|float16|int8 --metric cosine|l2 --index DIR [--lib NAME]
+//   VectorIndexBenchmarks search --index DIR --queries F --truth F --truth-k 100 --ef 10,16,32 [--k 10] [--min-time 0.3] [--lib NAME]
+//   VectorIndexBenchmarks open   (as search, without the sweep: open + first answer, memory)
 //
 // Every result is one JSON object on one line of standard output (the script collects them).
 import Foundation
@@ -134,7 +135,7 @@ case "build":
         linksUsed = header.withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: 88, as: UInt64.self)) }
     }
     let used = 4096 + rows.count * stride + 4096 + rows.count * nodeSize + linksUsed
-    emit(["op": "build", "lib": "mnemap-" + option("type"), "seconds": elapsed, "cpu_seconds": elapsedCPU, "count": rows.count,
+    emit(["op": "build", "lib": options["lib"] ?? "mnemap-" + option("type"), "seconds": elapsed, "cpu_seconds": elapsedCPU, "count": rows.count,
           "file_bytes": sizes.apparent, "allocated_bytes": sizes.allocated, "used_bytes": used,
           "vector_bytes": rows.count * stride, "threads": 1])
 
