@@ -9,6 +9,7 @@
 #   default 100000 (the issue asks 1M: too long for a shared 2-core host, see BENCHMARKS.md).
 # MNEMAP_VECTOR_SYNTH_TYPES: Mnemap element types on the synthetic set; default float32,int8
 #   (Float16 builds ~6x slower than Float32 on x86-64 without F16C code; see BENCHMARKS.md).
+# MNEMAP_VECTOR_SETS: which data sets, pydocs,synth (default both).
 # MNEMAP_VECTOR_EF: the efSearch sweep; default 10,16,32,64,128,256.
 # MNEMAP_VECTOR_DIR: the folder for indexes and results; default Benchmarks/.build/vbench-data.
 # MNEMAP_VECTOR_TARGET_CPU: also build Mnemap for this CPU (e.g. haswell: AVX2, FMA, F16C;
@@ -24,6 +25,7 @@ here="$PWD"
 data="${MNEMAP_VECTOR_DATA:-$here/../../shared/data/pydocs}"
 synth="${MNEMAP_VECTOR_SYNTH:-100000}"
 synth_types="${MNEMAP_VECTOR_SYNTH_TYPES:-float32,int8}"
+sets=",${MNEMAP_VECTOR_SETS:-pydocs,synth},"
 ef="${MNEMAP_VECTOR_EF:-10,16,32,64,128,256}"
 work="${MNEMAP_VECTOR_DIR:-$here/.build/vbench-data}"
 mkdir -p "$work" results
@@ -79,9 +81,11 @@ run_set() {
 
 start=$(date +%s)
 echo "run-vector.sh: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-run_set pydocs "$data" 384 cosine "pydocs: 15,134 x 384 all-MiniLM-L6-v2, cosine, M=16, efConstruction=200" \
-    float32,float16,int8
-if [ "$synth" -gt 0 ]; then
+if [[ "$sets" == *,pydocs,* ]]; then
+    run_set pydocs "$data" 384 cosine "pydocs: 15,134 x 384 all-MiniLM-L6-v2, cosine, M=16, efConstruction=200" \
+        float32,float16,int8
+fi
+if [ "$synth" -gt 0 ] && [[ "$sets" == *,synth,* ]]; then
     synth_dir="$work/synth-$synth"
     if [ ! -f "$synth_dir/truth-top100.i32" ]; then
         python3 vector_peers.py synth --out "$synth_dir" --count "$synth" --dim 128 --clusters 1000 --seed 42
