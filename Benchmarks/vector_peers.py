@@ -364,7 +364,7 @@ def report(args):
         for lib in libs:
             pts = sorted(sweeps.get(lib, []), key=lambda s: s["ef"])
             if pts:
-                style = "-o" if lib.startswith("mnemap") else "--s"
+                style = ("-o" if lib.count("-") == 1 else ":o") if lib.startswith("mnemap") else "--s"
                 ax.plot([s["recall"] for s in pts], [s["qps"] for s in pts], style, label=lib, markersize=4)
         ax.axvline(target, color="grey", linewidth=0.8)
         ax.set_yscale("log")
