@@ -36,6 +36,12 @@ let package = Package(
                 "CSQLite3",
             ]
         ),
+        .executableTarget(
+            name: "VectorIndexBenchmarks",
+            dependencies: [
+                .product(name: "VectorIndex", package: "Mnemap"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
