@@ -65,7 +65,7 @@ let package = Package(
         // Text to vectors: all-MiniLM-L6-v2 in Swift on mapped safetensors, and other embedders.
         .target(
             name: "Embeddings",
-            dependencies: ["MappedMemory"],
+            dependencies: ["MappedMemory", "CMnemapShims"],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -1,3 +1,5 @@
+import CMnemapShims
+
 /// The matrix product of a linear layer, `output = input · weightᵀ + bias`, with the weight in
 /// PyTorch's `[out, in]` layout, read in place from the mapped safetensors file.
 ///
@@ -9,6 +11,11 @@
 /// Every output element is summed in the same order whatever the blocking or the batch, so a
 /// sentence gets bit-identical vectors alone or in a batch.
 enum MatrixMultiply {
+    /// Whether the AVX2/FMA kernels (in C, chosen at run time) compute the tiles and dot products.
+    /// Within one process every product goes one way, so a text still gets the same vector bit for
+    /// bit alone or in any batch.
+    static let accelerated = mnemap_kernel_level() != 0
+
     /// Input rows per block.
     static let rowBlock = 32
 
@@ -70,6 +77,10 @@ enum MatrixMultiply {
         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, outputs: Int,
         output: UnsafeMutablePointer<Float>, row m: Int, column n: Int
     ) {
+        if accelerated {
+            mnemap_tile4x2_f32(input, inputs, weight, bias, outputs, output, m, n)
+            return
+        }
         let a0 = UnsafeRawPointer(input + m * inputs), a1 = UnsafeRawPointer(input + (m + 1) * inputs)
         let a2 = UnsafeRawPointer(input + (m + 2) * inputs), a3 = UnsafeRawPointer(input + (m + 3) * inputs)
         let w0 = UnsafeRawPointer(weight + n * inputs), w1 = UnsafeRawPointer(weight + (n + 1) * inputs)
@@ -105,6 +116,7 @@ enum MatrixMultiply {
     /// full tiles get exactly the values they would get inside one.
     @inline(__always)
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
+        if accelerated { return mnemap_dot8_f32(a, b, count) }
         let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
         var accumulator = SIMD4<Float>()
         let vectorEnd = count & ~3

@@ -149,3 +149,20 @@ int32_t mnemap_dot_i8(const int8_t *a, const int8_t *b, size_t count);
 }
 #endif
 #endif
+
+#ifndef CMNEMAP_SHIMS_GEMM_H
+#define CMNEMAP_SHIMS_GEMM_H
+#ifdef __cplusplus
+extern "C" {
+#endif
+/// A dot product for the embedder (AVX2+FMA; check `mnemap_kernel_level` first): one 8-lane
+/// accumulator, then the tail, so that it equals each output of `mnemap_tile4x2_f32` bit for bit.
+float mnemap_dot8_f32(const float *a, const float *b, size_t count);
+/// output[(m+i)·outputs + n+j] = dot(input row m+i, weight row n+j) + bias[n+j] for i < 4, j < 2,
+/// each output summed exactly as `mnemap_dot8_f32` sums it.
+void mnemap_tile4x2_f32(const float *input, size_t inputs, const float *weight, const float *bias,
+                        size_t outputs, float *output, size_t m, size_t n);
+#ifdef __cplusplus
+}
+#endif
+#endif
