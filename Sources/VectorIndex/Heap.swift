@@ -56,24 +56,38 @@ struct DistanceHeap {
 /// Reusable visited marks for graph searches: a tag per node, bumped per search, so a search
 /// costs no clearing. Lists are pooled; each search takes one.
 final class VisitedList {
-    var tags: [UInt16] = []
-    var current: UInt16 = 0
+    private var tags: UnsafeMutablePointer<UInt16>
+    private var capacity = 0
+    private var current: UInt16 = 0
+
+    init() { tags = .allocate(capacity: 1) }
+
+    deinit { tags.deallocate() }
 
     func prepare(count: Int) {
-        if tags.count < count { tags += [UInt16](repeating: 0, count: count - tags.count) }
+        if capacity < count {
+            let grown = max(count, capacity * 2)
+            tags.deallocate()
+            tags = .allocate(capacity: grown)
+            tags.initialize(repeating: 0, count: grown)
+            capacity = grown
+            current = 0
+        }
         current &+= 1
         if current == 0 {
-            for index in tags.indices { tags[index] = 0 }
+            tags.update(repeating: 0, count: capacity)
             current = 1
         }
     }
 
-    /// Marks `id`; returns whether it was already marked in this search.
+    /// Marks `id`; returns whether it was already marked in this search. Ids past the count given
+    /// to `prepare` count as visited (they are not published yet).
     @inline(__always)
     func visit(_ id: UInt32) -> Bool {
-        let index = Int(id)
-        if tags[index] == current { return true }
-        tags[index] = current
+        guard Int(id) < capacity else { return true }  // never walk to an id past the prepared count
+        let slot = tags + Int(id)
+        if slot.pointee == current { return true }
+        slot.pointee = current
         return false
     }
 }

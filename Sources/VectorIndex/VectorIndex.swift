@@ -158,7 +158,11 @@ public final class VectorIndex: @unchecked Sendable {
 
     /// The files must hold every published slot, and the other files must be this index's.
     private func validateSizes() throws {
+        // Read the header words before the file sizes: a live writer grows a file before it
+        // raises the word that says how much of it is used, so sizes read later are never short.
         let count = storage.publishedCount
+        let linksUsed = Int(truncatingIfNeeded: storage.word(IndexStorage.linksUsedOffset).load(ordering: .acquiring))
+        let entry = storage.entry
         guard count >= 0, count <= storage.maxCount, storage.durableCount <= count else {
             throw VectorIndexError(path: storage.vectorsPath, reason: .corruptHeader("count \(count)"))
         }
@@ -172,14 +176,16 @@ public final class VectorIndex: @unchecked Sendable {
         guard sizes[1] >= Int64(IndexStorage.headerSize + count * storage.nodeSize) else {
             throw VectorIndexError(path: directory + "/graph", reason: .corrupt("the graph file is shorter than its \(count) nodes (truncated)"))
         }
-        let linksUsed = Int(truncatingIfNeeded: storage.word(IndexStorage.linksUsedOffset).load(ordering: .acquiring))
         guard linksUsed == 0 || (linksUsed >= IndexStorage.headerSize && Int64(linksUsed) <= sizes[2]) else {
             throw VectorIndexError(path: directory + "/links", reason: .corrupt("the links file is shorter than its \(linksUsed) bytes in use (truncated)"))
         }
         guard storage.graphBase.load(as: UInt64.self) == IndexStorage.graphMagic else { throw VectorIndexError(path: directory + "/graph", reason: .notAnIndex) }
         guard storage.linksBase.load(as: UInt64.self) == IndexStorage.linksMagic else { throw VectorIndexError(path: directory + "/links", reason: .notAnIndex) }
-        if let entry = storage.entry, Int(entry.id) >= count || entry.level > IndexStorage.maxLevel {
-            if count > 0 || entry.id != 0 { throw VectorIndexError(path: storage.vectorsPath, reason: .corruptHeader("entry point \(entry.id)")) }
+        // The entry point may name a node a live writer is about to publish, but never one
+        // outside the files.
+        let slots = min((sizes[0] - Int64(IndexStorage.headerSize)) / Int64(storage.stride), (sizes[1] - Int64(IndexStorage.headerSize)) / Int64(storage.nodeSize))
+        if let entry, Int64(entry.id) >= slots || entry.level > IndexStorage.maxLevel {
+            throw VectorIndexError(path: storage.vectorsPath, reason: .corruptHeader("entry point \(entry.id) on layer \(entry.level)"))
         }
     }
 
@@ -221,11 +227,15 @@ public final class VectorIndex: @unchecked Sendable {
     public func search(_ query: [Float], k: Int, filter: SearchFilter? = nil) throws -> [SearchResult] {
         let prepared = try prepared(query)
         let limit = count
-        guard k > 0, limit > 0, let entry = storage.entry else { return [] }
+        guard k > 0, limit > 0, var entry = storage.entry else { return [] }
+        // The writer sets a new top node as the entry point just before publishing it: until then,
+        // start from node 0.
+        if Int(entry.id) >= limit { entry = (0, min(storage.level(0), IndexStorage.maxLevel)) }
         if case .allow(let allowed) = filter, allowed.count <= max(k * 20, limit / 50) {
             return exact(prepared, k: k, limit: limit, accept: { allowed.contains($0) })
         }
-        var accept: (UInt32) -> Bool = { !self.storage.isDeleted($0) }
+        // Without a filter and without deletes, every node may be returned: no check per candidate.
+        var accept: ((UInt32) -> Bool)? = deletedCount == 0 ? nil : { !self.storage.isDeleted($0) }
         switch filter {
         case .allow(let allowed): accept = { allowed.contains($0) && !self.storage.isDeleted($0) }
         case .predicate(let predicate): accept = { predicate($0) && !self.storage.isDeleted($0) }
