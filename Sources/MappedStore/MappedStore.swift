@@ -71,7 +71,7 @@ public final class MappedStore: @unchecked Sendable {
     var data: SystemFile { _read { yield dataBox.file } }
     let map: MappedFile
     let lockFile: LockFile
-    private let writerGate = ProcessLocalMutex()
+    private let writerGate = ThreadLock()
     /// The newest meta decoded by this process: read transactions skip the copy and checksum.
     private let metaCache = Mutex<Meta?>(nil)
     private var lastSync = ContinuousClock.now
@@ -390,28 +390,6 @@ public final class MappedStore: @unchecked Sendable {
                 throw StoreError.wrap(error, path: path)
             }
         }
-    }
-}
-
-/// A mutex for the threads of one process (the writer gate).
-final class ProcessLocalMutex: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-
-    init() {
-        mutex = .allocate(capacity: 1)
-        mutex.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
-    func withLock<R>(_ body: () throws -> R) rethrows -> R {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body()
     }
 }
 

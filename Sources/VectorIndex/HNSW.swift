@@ -1,3 +1,4 @@
+import MappedMemory
 /// Hierarchical Navigable Small World graphs (Malkov & Yashunin), named as in the paper:
 /// SEARCH-LAYER, SELECT-NEIGHBORS-HEURISTIC, INSERT.
 extension IndexStorage {
@@ -133,7 +134,7 @@ extension IndexStorage {
 
 /// Locks for a parallel build: one per stripe of node ids, and one for the entry point.
 final class StripedLocks: @unchecked Sendable {
-    let stripes: [Lock] = (0..<1024).map { _ in Lock() }
-    let entry = Lock()
-    @inline(__always) func lock(for id: UInt32) -> Lock { stripes[Int(id) & 1023] }
+    let stripes: [ThreadLock] = (0..<1024).map { _ in ThreadLock() }
+    let entry = ThreadLock()
+    @inline(__always) func lock(for id: UInt32) -> ThreadLock { stripes[Int(id) & 1023] }
 }

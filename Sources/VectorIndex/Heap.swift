@@ -1,3 +1,4 @@
+import MappedMemory
 /// A binary heap of (distance, id), ordered by `isBefore` (min-heap or max-heap).
 struct DistanceHeap {
     private(set) var items: [(distance: Float, id: UInt32)] = []
@@ -94,7 +95,7 @@ final class VisitedList {
 
 final class VisitedPool: @unchecked Sendable {
     private var lists: [VisitedList] = []
-    private let lock = Lock()
+    private let lock = ThreadLock()
 
     func take() -> VisitedList {
         lock.withLock { lists.popLast() } ?? VisitedList()

@@ -236,7 +236,7 @@ extension VectorIndex {
 /// A counter shared by the threads of a parallel build.
 final class ManagedCounter: @unchecked Sendable {
     private var value: Int
-    private let lock = Lock()
+    private let lock = ThreadLock()
     init(_ value: Int) { self.value = value }
     func take() -> Int { lock.withLock { defer { value += 1 }; return value } }
 }

@@ -34,7 +34,7 @@ public final class VectorIndex: @unchecked Sendable {
     public let configuration: IndexConfiguration
     let storage: IndexStorage
     let writerLock: FileLock?
-    let writeLock = Lock()
+    let writeLock = ThreadLock()
     private let visitedPool = VisitedPool()
     /// Whether the header says "changed since the last commit" (durably).
     var dirtyFlag = false
@@ -315,7 +315,7 @@ public final class VectorIndex: @unchecked Sendable {
 /// Results written by concurrent workers, one slot each.
 final class ResultSlots<Value>: @unchecked Sendable {
     private(set) var values: [Value?]
-    private let lock = Lock()
+    private let lock = ThreadLock()
     init(count: Int) { values = Array(repeating: nil, count: count) }
     func set(_ index: Int, _ value: Value) { lock.withLock { values[index] = value } }
 }

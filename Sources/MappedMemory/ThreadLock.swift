@@ -4,11 +4,12 @@ import Glibc
 import Darwin
 #endif
 
-/// A mutex for the threads of one process.
-final class Lock: @unchecked Sendable {
+/// A mutex for the threads of one process (not shared between processes: see ``RobustMutex``
+/// and ``FileLock`` for those). The engines' in-process writer gates and small critical sections.
+public final class ThreadLock: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
-    init() {
+    public init() {
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         pthread_mutex_init(mutex, nil)
@@ -19,7 +20,8 @@ final class Lock: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    func withLock<R>(_ body: () throws -> R) rethrows -> R {
+    /// Runs `body` holding the lock.
+    public func withLock<R>(_ body: () throws -> R) rethrows -> R {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
