@@ -101,18 +101,20 @@ let package = Package(
             dependencies: ["MappedJournal", "MappedMemory"],
             swiftSettings: strict
         ),
+        // What the test targets share: child processes, a seeded generator.
+        .target(name: "MnemapTestSupport", path: "Sources/MnemapTestSupport"),
         // Test targets do not take the experimental features: the Swift Testing macros break with them.
         .testTarget(
             name: "MappedMemoryTests",
-            dependencies: ["MappedMemory", "MappedMemoryTestHelper"]
+            dependencies: ["MappedMemory", "MappedMemoryTestHelper", "MnemapTestSupport"]
         ),
         .testTarget(
             name: "MappedStoreTests",
-            dependencies: ["MappedStore", "MappedMemory", "MappedStoreTestHelper"]
+            dependencies: ["MappedStore", "MappedMemory", "MappedStoreTestHelper", "MnemapTestSupport"]
         ),
         .testTarget(
             name: "VectorIndexTests",
-            dependencies: ["VectorIndex", "MappedMemory", "MappedStore", "VectorIndexTestHelper"]
+            dependencies: ["VectorIndex", "MappedMemory", "MappedStore", "VectorIndexTestHelper", "MnemapTestSupport"]
         ),
         .testTarget(
             name: "MappedJournalTests",

@@ -1,6 +1,7 @@
 import Foundation
 import MappedMemory
 import Testing
+import MnemapTestSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -62,69 +63,25 @@ func allocatedBytes(_ path: String) -> Int64 {
 
 /// A running `MappedMemoryTestHelper` child process.
 final class Helper: @unchecked Sendable {
-    let process = Process()
-    private let output = Pipe()
+    let child: ChildProcess
+    var process: Process { child.process }
 
-    /// The helper binary, built beside the test bundle.
-    static let executable: URL = {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        if let bundle = Bundle.allBundles.first(where: { $0.bundlePath.hasSuffix(".xctest") }) {
-            directory = bundle.bundleURL.deletingLastPathComponent()
-        }
-        for candidate in [directory, directory.deletingLastPathComponent()] {
-            let url = candidate.appendingPathComponent("MappedMemoryTestHelper")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        let selfPath = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
-        return URL(fileURLWithPath: selfPath).deletingLastPathComponent().appendingPathComponent("MappedMemoryTestHelper")
-    }()
+    init(_ arguments: String...) throws { child = try ChildProcess("MappedMemoryTestHelper", arguments) }
 
-    init(_ arguments: String...) throws {
-        process.executableURL = Self.executable
-        process.arguments = arguments
-        process.standardOutput = output
-        try process.run()
-    }
-
-    /// The next line the helper prints (nil at end of output).
-    func readLine() -> String? {
-        var line = Data()
-        while true {
-            let byte = output.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty { return line.isEmpty ? nil : String(decoding: line, as: UTF8.self) }
-            if byte.first == UInt8(ascii: "\n") { return String(decoding: line, as: UTF8.self) }
-            line.append(byte)
-        }
-    }
-
-    /// Waits for the helper to exit and returns its status.
-    @discardableResult
-    func wait() -> Int32 {
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-
-    /// Sends SIGKILL and waits for the death.
-    func kill() {
-        sendSignal(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
+    func readLine() -> String? { child.readLine() }
+    @discardableResult func wait() -> Int32 { child.wait() }
+    func kill() { child.kill() }
 
     /// Runs a helper to its end and returns its first line of output.
     static func run(_ arguments: String...) throws -> String? {
-        let helper = Helper(arguments: arguments)
-        try helper.process.run()
+        let helper = Helper(child: try ChildProcess("MappedMemoryTestHelper", arguments))
         let line = helper.readLine()
         let status = helper.wait()
         #expect(status == 0, "helper \(arguments) exited with \(status)")
         return line
     }
 
-    private init(arguments: [String]) {
-        process.executableURL = Self.executable
-        process.arguments = arguments
-        process.standardOutput = output
-    }
+    private init(child: ChildProcess) { self.child = child }
 }
 
 func sendSignal(_ pid: Int32, _ signal: Int32) {

@@ -1,6 +1,7 @@
 import Foundation
 import MappedMemory
 import Testing
+import MnemapTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

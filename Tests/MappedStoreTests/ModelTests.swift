@@ -1,6 +1,7 @@
 import Foundation
 import MappedMemory
 import Testing
+import MnemapTestSupport
 @testable import MappedStore
 
 @Suite("MappedStore against a model")

@@ -1,6 +1,7 @@
 import Foundation
 import MappedMemory
 import Testing
+import MnemapTestSupport
 @testable import MappedStore
 
 /// Power loss simulated under the engine: every write and sync of the data file is recorded;

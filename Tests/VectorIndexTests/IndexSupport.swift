@@ -1,4 +1,5 @@
 import Foundation
+import MnemapTestSupport
 @testable import VectorIndex
 
 /// A fresh folder for a test's index, removed afterwards.
@@ -33,17 +34,6 @@ enum PyDocs {
 }
 
 /// Seeded random vectors.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 func randomVectors(_ count: Int, dimension: Int, seed: UInt64) -> [[Float]] {
     var random = SplitMix64(state: seed)
     return (0..<count).map { _ in (0..<dimension).map { _ in Float.random(in: -1...1, using: &random) } }

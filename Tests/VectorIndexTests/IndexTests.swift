@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MnemapTestSupport
 @testable import VectorIndex
 
 @Suite("VectorIndex")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MnemapTestSupport
 @testable import VectorIndex
 
 /// The distance kernels (AVX2/FMA/F16C in C where the CPU has them, Swift SIMD otherwise)

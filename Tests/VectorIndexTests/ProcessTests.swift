@@ -1,46 +1,15 @@
 import Foundation
 import Testing
+import MnemapTestSupport
 @testable import VectorIndex
 
-final class IndexHelper: @unchecked Sendable {
-    let process = Process()
-    private let output = Pipe()
-
-    static let executable: URL = {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        if let bundle = Bundle.allBundles.first(where: { $0.bundlePath.hasSuffix(".xctest") }) {
-            directory = bundle.bundleURL.deletingLastPathComponent()
-        }
-        return directory.appendingPathComponent("VectorIndexTestHelper")
-    }()
-
-    init(_ arguments: String...) throws {
-        process.executableURL = Self.executable
-        process.arguments = arguments
-        process.standardOutput = output
-        try process.run()
-    }
-
-    func readLine() -> String? {
-        var line = Data()
-        while true {
-            let byte = output.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty { return line.isEmpty ? nil : String(decoding: line, as: UTF8.self) }
-            if byte.first == UInt8(ascii: "\n") { return String(decoding: line, as: UTF8.self) }
-            line.append(byte)
-        }
-    }
-
-    @discardableResult
-    func wait() -> Int32 {
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-
-    func kill() {
-        _ = Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
+/// A `VectorIndexTestHelper` child process.
+final class IndexHelper {
+    let child: ChildProcess
+    init(_ arguments: String...) throws { child = try ChildProcess("VectorIndexTestHelper", arguments) }
+    func readLine() -> String? { child.readLine() }
+    @discardableResult func wait() -> Int32 { child.wait() }
+    func kill() { child.kill() }
 }
 
 /// The helper's vector for id `i` (the same generator).
