@@ -65,6 +65,19 @@ func sumWords(inSpanOf file: borrowing MappedFile, at offsets: [Int]) -> UInt64 
     return sum
 }
 
+/// The library's bounds-checked, throwing load, as a user writes it in a loop over a borrowed mapping.
+func sumWords(loadingFrom file: borrowing MappedFile, at offsets: [Int]) -> UInt64 {
+    var sum: UInt64 = 0
+    do {
+        for offset in offsets {
+            sum &+= try file.load(fromByteOffset: offset, as: UInt64.self)
+        }
+    } catch {
+        fatalError("benchmark offsets are inside the file: \(error)")
+    }
+    return sum
+}
+
 /// The bounds-checked span path for the 4 KiB reads: `extracting` checks each range.
 func copyBlocks(fromSpanOf file: borrowing MappedFile, at offsets: [Int], into buffer: UnsafeMutableRawPointer) -> UInt64 {
     let span = file.bytes
@@ -107,15 +120,7 @@ struct RandomReads {
                 sumWords(inSpanOf: file.mapped, at: offsets)
             },
             Case(workload: .random8, method: "MappedFile load(fromByteOffset:) (checked)", operations: n, bytes: n * 8) {
-                var sum: UInt64 = 0
-                do {
-                    for offset in offsets {
-                        sum &+= try file.mapped.load(fromByteOffset: offset, as: UInt64.self)
-                    }
-                } catch {
-                    fail("MappedFile.load: \(error)")
-                }
-                return sum
+                sumWords(loadingFrom: file.mapped, at: offsets)
             },
             Case(workload: .random8, method: "pread", role: .pread, operations: n, bytes: n * 8) {
                 var sum: UInt64 = 0
