@@ -34,7 +34,9 @@ public final class MappedStore: @unchecked Sendable {
         /// sync (group commit), or at ``sync()`` / close. Power loss may lose the commits since the
         /// last sync; it never damages the store.
         case batched(interval: Duration)
-        /// Like `batched` without a time limit: the disk is synced only by ``sync()`` and close.
+        /// Like `batched` without a time limit: the disk is synced by ``sync()``, at close, and
+        /// when the pages that may not be reused until a sync (freed since the last durable commit)
+        /// pass a quarter of the store, which bounds the file's growth.
         case noSync
     }
 
