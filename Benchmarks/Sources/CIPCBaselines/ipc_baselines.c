@@ -284,10 +284,11 @@ void ipc_jitter(uint64_t duration_ns, ipc_jitter_result *r) {
         uint64_t b = gap / 10;
         hist[b > JITTER_BUCKETS ? JITTER_BUCKETS : b]++;
         if (gap > r->max_ns) r->max_ns = gap;
-        if (gap > 10000) r->over_10us++;
+        if (gap > 10000) { r->over_10us++; r->lost_ns += gap; }
         if (gap > 100000) r->over_100us++;
         r->reads++;
     }
+    r->elapsed_ns = prev - start;
     uint64_t targets[4] = { r->reads / 2, r->reads - r->reads / 100, r->reads - r->reads / 1000, r->reads - r->reads / 10000 };
     uint64_t *outs[4] = { &r->p50_ns, &r->p99_ns, &r->p999_ns, &r->p9999_ns };
     uint64_t seen = 0;

@@ -189,8 +189,8 @@ func loadAverage() -> String {
 func jitter(_ label: String, seconds: Double) -> ipc_jitter_result {
     var r = ipc_jitter_result()
     ipc_jitter(UInt64(seconds * 1e9), &r)
-    out(String(format: "jitter (%@): %llu clock reads in %.1f s; gap p50 %llu ns, p99 %llu ns, p99.9 %llu ns, p99.99 %llu ns, max %.1f us; gaps > 10 us: %llu, > 100 us: %llu",
-                 label, r.reads, seconds, r.p50_ns, r.p99_ns, r.p999_ns, r.p9999_ns, Double(r.max_ns) / 1000, r.over_10us, r.over_100us))
+    out(String(format: "jitter (%@): %llu clock reads in %.1f s; gap p50 %llu ns, p99 %llu ns, p99.9 %llu ns, p99.99 %llu ns, max %.1f us; gaps > 10 us: %llu, > 100 us: %llu; time lost in gaps > 10 us: %.1f%%",
+                 label, r.reads, seconds, r.p50_ns, r.p99_ns, r.p999_ns, r.p9999_ns, Double(r.max_ns) / 1000, r.over_10us, r.over_100us, 100 * Double(r.lost_ns) / Double(max(r.elapsed_ns, 1))))
     return r
 }
 
@@ -265,10 +265,10 @@ let endLoad = loadAverage()
 out("")
 out("Load average at the end: \(endLoad)")
 out("")
-out("| clock-read gaps (busy loop, 2 s) | p50 | p99 | p99.9 | p99.99 | max | gaps > 10 us | gaps > 100 us |")
-out("|---|--:|--:|--:|--:|--:|--:|--:|")
+out("| clock-read gaps (busy loop, 2 s) | p50 | p99 | p99.9 | p99.99 | max | gaps > 10 us | gaps > 100 us | time lost in gaps > 10 us |")
+out("|---|--:|--:|--:|--:|--:|--:|--:|--:|")
 for (label, r) in jitterResults {
-    out(String(format: "| %@ | %llu ns | %llu ns | %.2f us | %.2f us | %.0f us | %llu | %llu |", label, r.p50_ns, r.p99_ns, Double(r.p999_ns) / 1000, Double(r.p9999_ns) / 1000, Double(r.max_ns) / 1000, r.over_10us, r.over_100us))
+    out(String(format: "| %@ | %llu ns | %llu ns | %.2f us | %.2f us | %.0f us | %llu | %llu | %.1f%% |", label, r.p50_ns, r.p99_ns, Double(r.p999_ns) / 1000, Double(r.p9999_ns) / 1000, Double(r.max_ns) / 1000, r.over_10us, r.over_100us, 100 * Double(r.lost_ns) / Double(max(r.elapsed_ns, 1))))
 }
 
 if !throughput.isEmpty {

@@ -55,6 +55,8 @@ int ipc_consume(ipc_channel *channel, uint64_t count, uint64_t *latencies_ns,
 /// reads, and how many gaps exceeded 10 us and 100 us.
 typedef struct ipc_jitter_result {
     uint64_t reads, p50_ns, p99_ns, p999_ns, p9999_ns, max_ns, over_10us, over_100us;
+    /// The sum of the gaps over 10 us: time this process did not run (preempted, host steal).
+    uint64_t lost_ns, elapsed_ns;
 } ipc_jitter_result;
 void ipc_jitter(uint64_t duration_ns, ipc_jitter_result *result);
 
