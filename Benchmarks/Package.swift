@@ -47,6 +47,7 @@ let package = Package(
             name: "MappedJournalBenchmarks",
             dependencies: [
                 .product(name: "MappedJournal", package: "Mnemap"),
+                .product(name: "MappedMemory", package: "Mnemap"),
                 "CIPCBaselines",
             ]
         ),

@@ -5,6 +5,7 @@
 import CIPCBaselines
 import Foundation
 import MappedJournal
+import MappedMemory
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -256,6 +257,63 @@ if !skipLatency {
     }
 }
 
+// MARK: One process, no scheduling: what one append and one read cost
+
+/// ns per append and per tailer read of `count` records of `size` bytes, one process, no reader
+/// while appending (best of 3), and ns per CRC32C of one frame's checked bytes.
+func singleProcessCosts(size: Int, count: Int) throws -> (append: Double, read: Double, crc: Double) {
+    var bestAppend = Double.infinity, bestRead = Double.infinity
+    let message = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
+    defer { message.deallocate() }
+    for i in 0..<size { message[i] = UInt8(truncatingIfNeeded: i) }
+    for round in 0..<3 {
+        let directory = "\(benchDirectory)/single-\(getpid())-\(size)-\(round)"
+        try? FileManager.default.removeItem(atPath: directory)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journal = try Journal(directory: directory)
+        let start = ipc_now_ns()
+        for i in 0..<count {
+            message.storeBytes(of: UInt64(i), toByteOffset: 0, as: UInt64.self)
+            try journal.append(UnsafeRawBufferPointer(message))
+        }
+        let appended = ipc_now_ns()
+        let tailer = try journal.tailer(from: .start)
+        var sum: UInt64 = 0
+        for _ in 0..<count {
+            guard let record = try tailer.next(timeout: .zero) else { throw BenchFailure("single process: a record is missing") }
+            sum &+= UInt64(record.payload.count)
+        }
+        let read = ipc_now_ns()
+        guard sum == UInt64(count * size) else { throw BenchFailure("single process: wrong sizes") }
+        bestAppend = min(bestAppend, Double(appended - start) / Double(count))
+        bestRead = min(bestRead, Double(read - appended) / Double(count))
+    }
+    let checked = UnsafeMutableRawBufferPointer.allocate(byteCount: size + 20, alignment: 8)
+    defer { checked.deallocate() }
+    checked.initializeMemory(as: UInt8.self, repeating: 7)
+    var crc: UInt32 = 0
+    let reps = 2_000_000
+    let t0 = ipc_now_ns()
+    for _ in 0..<reps { crc = CRC32C.checksum(UnsafeRawBufferPointer(checked), continuing: crc) }
+    let t1 = ipc_now_ns()
+    if crc == 0x1234_5678 { out("") }
+    return (bestAppend, bestRead, Double(t1 - t0) / Double(reps))
+}
+
+var singleRows: [(Int, Double, Double, Double)] = []
+if !flag("--no-single") {
+    for size in sizes {
+        do {
+            let count = size <= 64 ? 1_000_000 : 250_000
+            let (append, read, crc) = try singleProcessCosts(size: size, count: count)
+            singleRows.append((size, append, read, crc))
+            out(String(format: "single process %4d B: append %.0f ns, tailer read %.0f ns (best of 3 x %d), CRC32C of %d bytes %.1f ns", size, append, read, count, size + 20, crc))
+        } catch {
+            out("single process \(size) B: FAILED: \(error)")
+        }
+    }
+}
+
 _ = ipc_pin(-1)
 jitterResults.append(("unpinned, end", jitter("unpinned, end", seconds: 2)))
 let endLoad = loadAverage()
@@ -269,6 +327,15 @@ out("| clock-read gaps (busy loop, 2 s) | p50 | p99 | p99.9 | p99.99 | max | gap
 out("|---|--:|--:|--:|--:|--:|--:|--:|--:|")
 for (label, r) in jitterResults {
     out(String(format: "| %@ | %llu ns | %llu ns | %.2f us | %.2f us | %.0f us | %llu | %llu | %.1f%% |", label, r.p50_ns, r.p99_ns, Double(r.p999_ns) / 1000, Double(r.p9999_ns) / 1000, Double(r.max_ns) / 1000, r.over_10us, r.over_100us, 100 * Double(r.lost_ns) / Double(max(r.elapsed_ns, 1))))
+}
+
+if !singleRows.isEmpty {
+    out("")
+    out("| one process, no reader while appending | append | tailer read | CRC32C of the frame's checked bytes |")
+    out("|--:|--:|--:|--:|")
+    for (size, append, read, crc) in singleRows {
+        out(String(format: "| %d B | %.0f ns | %.0f ns | %.1f ns (%d B) |", size, append, read, crc, size + 20))
+    }
 }
 
 if !throughput.isEmpty {
