@@ -42,6 +42,21 @@ let package = Package(
                 .product(name: "VectorIndex", package: "Mnemap"),
             ]
         ),
+        // MappedJournal against a C shared-memory ring, a Unix socket, a pipe and a POSIX
+        // message queue, between two processes (`bash run-journal.sh`).
+        .target(
+            name: "CIPCBaselines",
+            cSettings: [.unsafeFlags(["-O2"])],
+            linkerSettings: [.linkedLibrary("rt", .when(platforms: [.linux]))]
+        ),
+        .executableTarget(
+            name: "MappedJournalBenchmarks",
+            dependencies: [
+                .product(name: "MappedJournal", package: "Mnemap"),
+                .product(name: "MappedMemory", package: "Mnemap"),
+                "CIPCBaselines",
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -60,6 +60,7 @@ enum NodeRef {
 
     /// The first index whose key is >= `key`, and whether it is equal (binary search).
     func search(_ key: UnsafeRawBufferPointer) throws -> (index: Int, found: Bool) {
+        if case .page(let page) = self { return try page.search(key) }
         var low = 0
         var high = count
         while low < high {

@@ -97,6 +97,25 @@ struct PageView {
         return UnsafeRawBufferPointer(start: base + offset + header, count: length)
     }
 
+    /// The first index whose key is >= `key`, and whether it is equal: a binary search over the
+    /// slots, comparing in place (every offset checked as in ``key(at:)``).
+    func search(_ key: UnsafeRawBufferPointer) throws(StoreError) -> (index: Int, found: Bool) {
+        let header = isLeaf ? PageLayout.leafEntryHeader : PageLayout.branchEntryHeader
+        let slotsEnd = PageLayout.headerSize + count * PageLayout.slotSize
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) >> 1
+            let offset = Int(base.le16(PageLayout.headerSize + middle * PageLayout.slotSize))
+            guard offset >= slotsEnd, offset + header <= PageLayout.pageSize else { throw corrupt("entry \(middle) at offset \(offset) is outside the page") }
+            let length = Int(base.le16(offset))
+            guard offset + header + length <= PageLayout.pageSize else { throw corrupt("key of entry \(middle) runs past the page") }
+            let order = compareKeys(UnsafeRawBufferPointer(start: base + offset + header, count: length), key)
+            if order < 0 { low = middle + 1 } else if order > 0 { high = middle } else { return (middle, true) }
+        }
+        return (low, false)
+    }
+
     func child(at index: Int) throws(StoreError) -> PageNumber {
         let offset = try entryOffset(index, header: PageLayout.branchEntryHeader)
         return base.le64(offset + 8)
