@@ -1,6 +1,7 @@
 // swift-tools-version: 6.2
 // The benchmarks of Mnemap: MappedMemory against pread, Foundation's Data and FileHandle
-// (`bash run.sh`), and MappedStore against LMDB and SQLite (`bash run-store.sh`).
+// (`bash run.sh`), MappedStore against LMDB and SQLite (`bash run-store.sh`), and
+// MiniLMEmbedder against sentence-transformers on PyTorch (`bash run-embeddings.sh`).
 // Its own package so that the library's build never waits for it.
 import PackageDescription
 
@@ -34,6 +35,13 @@ let package = Package(
                 .product(name: "MappedStore", package: "Mnemap"),
                 "CLMDB",
                 "CSQLite3",
+            ]
+        ),
+        // MiniLMEmbedder against sentence-transformers on PyTorch (`bash run-embeddings.sh`).
+        .executableTarget(
+            name: "EmbeddingsBenchmarks",
+            dependencies: [
+                .product(name: "Embeddings", package: "Mnemap"),
             ]
         ),
     ],
