@@ -58,12 +58,13 @@ elif mode == "embed":
     model.encode(texts[:batch], batch_size=batch)  # warm-up
     tokens = sum(min(len(ids), model.max_seq_length) for ids in model.tokenizer(texts, truncation=False)["input_ids"])
     with torch.inference_mode():
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         vectors = model.encode(texts, batch_size=batch, convert_to_numpy=True, normalize_embeddings=False)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     vectors.astype("<f4").tofile(out)
     report(n=n, batch=batch, tokens=tokens, load_ms=f"{load_s * 1000:.2f}", seconds=f"{seconds:.3f}",
            sentences_per_s=f"{n / seconds:.2f}", tokens_per_s=f"{tokens / seconds:.0f}",
+           cpu_s=f"{cpu:.3f}", sentences_per_cpu_s=f"{n / cpu:.2f}",
            VmHWM_kB=status("VmHWM"), RssAnon_kB=status("RssAnon"), RssFile_kB=status("RssFile"),
            torch=torch.__version__, threads=torch.get_num_threads(), max_seq_length=model.max_seq_length)
 else:

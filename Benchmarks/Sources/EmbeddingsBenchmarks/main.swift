@@ -36,6 +36,13 @@ func status(_ field: String) -> Int {
     return -1
 }
 
+/// CPU seconds of this process so far (user + system, all threads).
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6
+}
+
 func usage() -> Never {
     FileHandle.standardError.write(Data("usage: EmbeddingsBenchmarks load [--folder DIR] | embed --passages FILE [--n N] [--batch B] [--out FILE] [--folder DIR]\n".utf8))
     exit(2)
@@ -88,9 +95,9 @@ case "embed":
     // Warm-up: one batch (touches every weight page once), as the peer does.
     _ = try embedder.embed(Array(texts.prefix(batch)))
     let tokens = texts.reduce(0) { $0 + embedder.tokenizer.encode($1).count }
-    let start = now()
+    let start = now(), cpuStart = cpuSeconds()
     let vectors = try embedder.embed(texts)
-    let seconds = now() - start
+    let seconds = now() - start, cpu = cpuSeconds() - cpuStart
     if let out = options["out"] {
         var floats: [Float] = []
         floats.reserveCapacity(vectors.count * 384)
@@ -103,6 +110,8 @@ case "embed":
         "seconds": String(format: "%.3f", seconds),
         "sentences_per_s": String(format: "%.2f", Double(n) / seconds),
         "tokens_per_s": String(format: "%.0f", Double(tokens) / seconds),
+        "cpu_s": String(format: "%.3f", cpu),
+        "sentences_per_cpu_s": String(format: "%.2f", Double(n) / cpu),
         "VmHWM_kB": "\(status("VmHWM"))", "RssAnon_kB": "\(status("RssAnon"))", "RssFile_kB": "\(status("RssFile"))",
     ])
 
