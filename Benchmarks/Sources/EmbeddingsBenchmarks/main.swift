@@ -6,7 +6,10 @@
 //       of one short sentence (weights are mapped, so their pages are read by the first forward pass).
 //   EmbeddingsBenchmarks embed --passages chunks.jsonl [--n 1000] [--batch 32] [--out vectors.f32] [--folder DIR]
 //       the "text" of the first N lines, embedded in one call at batch 32 (after a warm-up of one batch).
-// Each mode prints one line of `key=value` pairs, including VmHWM (peak resident set, kB).
+//   EmbeddingsBenchmarks kernels [--rows 512]
+//       one thread, the library's SSE matrix kernel (copied) against an 8-wide FMA candidate
+//       (KernelProbe.swift; build with `-Xswiftc -target-cpu -Xswiftc haswell` to get FMA).
+// Each mode prints one line of `key=value` pairs; load and embed include VmHWM (peak resident set, kB).
 import Embeddings
 import Foundation
 
@@ -44,7 +47,7 @@ func cpuSeconds() -> Double {
 }
 
 func usage() -> Never {
-    FileHandle.standardError.write(Data("usage: EmbeddingsBenchmarks load [--folder DIR] | embed --passages FILE [--n N] [--batch B] [--out FILE] [--folder DIR]\n".utf8))
+    FileHandle.standardError.write(Data("usage: EmbeddingsBenchmarks load [--folder DIR] | embed --passages FILE [--n N] [--batch B] [--out FILE] [--folder DIR] | kernels [--rows R]\n".utf8))
     exit(2)
 }
 
@@ -114,6 +117,9 @@ case "embed":
         "sentences_per_cpu_s": String(format: "%.2f", Double(n) / cpu),
         "VmHWM_kB": "\(status("VmHWM"))", "RssAnon_kB": "\(status("RssAnon"))", "RssFile_kB": "\(status("RssFile"))",
     ])
+
+case "kernels":
+    print(kernelProbe(rows: Int(options["rows"] ?? "512") ?? 512))
 
 default:
     usage()
