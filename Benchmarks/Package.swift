@@ -1,6 +1,7 @@
 // swift-tools-version: 6.2
 // The benchmarks of Mnemap: MappedMemory against pread, Foundation's Data and FileHandle
-// (`bash run.sh`), and MappedStore against LMDB and SQLite (`bash run-store.sh`).
+// (`bash run.sh`), MappedStore against LMDB and SQLite (`bash run-store.sh`), and
+// MiniLMEmbedder against sentence-transformers on PyTorch (`bash run-embeddings.sh`).
 // Its own package so that the library's build never waits for it.
 import PackageDescription
 
@@ -55,6 +56,13 @@ let package = Package(
                 .product(name: "MappedJournal", package: "Mnemap"),
                 .product(name: "MappedMemory", package: "Mnemap"),
                 "CIPCBaselines",
+            ]
+        ),
+        // MiniLMEmbedder against sentence-transformers on PyTorch (`bash run-embeddings.sh`).
+        .executableTarget(
+            name: "EmbeddingsBenchmarks",
+            dependencies: [
+                .product(name: "Embeddings", package: "Mnemap"),
             ]
         ),
     ],

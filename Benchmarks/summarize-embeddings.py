@@ -1,0 +1,97 @@
+"""Reads the results of run-embeddings.sh (a folder of key=value lines and vectors) and prints the
+table, the agreement of the vectors and the targets. Needs numpy (the peer's virtual environment has it).
+
+    python summarize-embeddings.py RESULTS_DIR [DATASET_VECTORS.f32]
+"""
+import statistics
+import sys
+from pathlib import Path
+
+import numpy as np
+
+results = Path(sys.argv[1])
+reference = sys.argv[2] if len(sys.argv) > 2 else None
+
+
+def lines(name):
+    path = results / name
+    if not path.exists():
+        return []
+    return [dict(pair.split("=", 1) for pair in line.split()) for line in path.read_text().splitlines()
+            if "=" in line]
+
+
+def median(rows, key):
+    return statistics.median(float(row[key]) for row in rows)
+
+
+swift_load, torch_load = lines("swift-load.txt"), lines("torch-load.txt")
+swift_embed, torch_embed = lines("swift-embed.txt"), lines("torch-embed.txt")
+
+
+def spread(rows, key):
+    values = sorted(float(row[key]) for row in rows)
+    return f"median of {len(values)}, {values[0]:.1f}–{values[-1]:.1f}"
+
+
+table = []
+if swift_load and torch_load:
+    s, t = median(swift_load, "load_ms"), median(torch_load, "load_ms")
+    table.append(("model load, fresh process (ms)", f"{s:.1f}", f"{t:.1f}", f"{t / s:.1f}x faster",
+                  f"Swift {spread(swift_load, 'load_ms')}; PyTorch {spread(torch_load, 'load_ms')}, "
+                  f"plus `import torch, sentence_transformers` {median(torch_load, 'import_ms'):.0f} ms"))
+    s, t = median(swift_load, "first_vector_ms"), median(torch_load, "first_vector_ms")
+    table.append(("first vector after load, 1 short sentence (ms)", f"{s:.1f}", f"{t:.1f}", f"{t / s:.1f}x faster",
+                  "Swift reads the mapped weight pages here"))
+    s, t = median(swift_load, "VmHWM_kB") / 1024, median(torch_load, "VmHWM_kB") / 1024
+    table.append(("peak RSS after load + 1 vector (MiB)", f"{s:.0f}", f"{t:.0f}", f"{t / s:.1f}x less", "VmHWM"))
+if swift_embed and torch_embed:
+    s, t = median(swift_embed, "sentences_per_s"), median(torch_embed, "sentences_per_s")
+    n, tokens = swift_embed[0]["n"], swift_embed[0]["tokens"]
+    table.append((f"sentences/s, {n} passages, batch 32, 2 threads", f"{s:.2f}", f"{t:.2f}", f"{s / t:.2f}x",
+                  f"{len(swift_embed)} run(s) each, median; {tokens} tokens ({int(tokens) / int(n):.0f}/passage)"))
+    if "sentences_per_cpu_s" in swift_embed[0] and "sentences_per_cpu_s" in torch_embed[0]:
+        s, t = median(swift_embed, "sentences_per_cpu_s"), median(torch_embed, "sentences_per_cpu_s")
+        table.append(("sentences per CPU-second (same run)", f"{s:.2f}", f"{t:.2f}", f"{s / t:.2f}x",
+                      "user + system time of the process: less sensitive to the other work on the machine"))
+    s, t = median(swift_embed, "tokens_per_s"), median(torch_embed, "tokens_per_s")
+    table.append(("tokens/s (same run)", f"{s:.0f}", f"{t:.0f}", f"{s / t:.2f}x", "tokens after truncation to 256, [CLS]/[SEP] included"))
+    s, t = max(float(r["VmHWM_kB"]) for r in swift_embed) / 1024, max(float(r["VmHWM_kB"]) for r in torch_embed) / 1024
+    sa, sf = float(swift_embed[-1]["RssAnon_kB"]) / 1024, float(swift_embed[-1]["RssFile_kB"]) / 1024
+    ta, tf = float(torch_embed[-1]["RssAnon_kB"]) / 1024, float(torch_embed[-1]["RssFile_kB"]) / 1024
+    table.append(("peak RSS, embedding run (MiB)", f"{s:.0f}", f"{t:.0f}", f"{t / s:.1f}x less",
+                  f"VmHWM; at the end anon/file: Swift {sa:.0f}/{sf:.0f}, PyTorch {ta:.0f}/{tf:.0f}"))
+
+print("| measure | Mnemap (Swift) | PyTorch sentence-transformers | Mnemap vs PyTorch | notes |")
+print("| --- | ---: | ---: | ---: | --- |")
+for row in table:
+    print("| " + " | ".join(row) + " |")
+print()
+
+targets = []
+if swift_load:
+    s = median(swift_load, "load_ms")
+    targets.append(("PASS" if s < 50 else "MISS", f"model load {s:.1f} ms (target: under 50 ms)"))
+if swift_embed and torch_embed:
+    ratio = median(swift_embed, "sentences_per_s") / median(torch_embed, "sentences_per_s")
+    targets.append(("PASS" if ratio >= 1.0 else "MISS", f"sentences/s at batch 32: {ratio:.2f}x PyTorch (target: at least 1.0x)"))
+
+swift_vectors, torch_vectors = results / "swift-vectors.f32", results / "torch-vectors.f32"
+if swift_vectors.exists() and torch_vectors.exists():
+    a = np.fromfile(swift_vectors, "<f4").reshape(-1, 384)
+    b = np.fromfile(torch_vectors, "<f4").reshape(-1, 384)
+    cos = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    worst = float(cos.min())
+    line = (f"vectors: all {len(cos)} passages compared, cosine Swift vs PyTorch min {worst:.7f}, "
+            f"mean {float(cos.mean()):.7f}, max |difference| {float(np.abs(a - b).max()):.2e}")
+    if reference:
+        r = np.fromfile(reference, "<f4").reshape(-1, 384)[: len(a)]
+        line += (f"; against the dataset's vectors.f32: Swift min {float((a * r).sum(1).min()):.7f}, "
+                 f"PyTorch min {float((b * r).sum(1).min()):.7f}")
+    print(line)
+    targets.append(("PASS" if worst >= 0.9999 else "MISS", f"same vectors: min cosine {worst:.7f} (required: at least 0.9999)"))
+
+print()
+print("Targets:")
+for verdict, text in targets:
+    print(f"  {verdict}  {text}")
