@@ -126,7 +126,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MnemapCLITests",
-            dependencies: ["MappedMemory", "MappedStore", "MappedJournal", "VectorIndex", "Embeddings", "MnemapCLI"]
+            dependencies: ["MappedMemory", "MappedStore", "MappedJournal", "VectorIndex", "Embeddings", "MnemapCLI", "MnemapTestSupport"]
         ),
     ]
 )

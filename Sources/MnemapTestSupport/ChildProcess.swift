@@ -65,3 +65,37 @@ public struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// What a child process printed and how it ended.
+public struct FinishedProcess: Sendable {
+    public var status: Int32
+    public var output: String
+    public var errors: String
+}
+
+extension ChildProcess {
+    /// Runs the built executable `name` with `arguments` to its end. Standard error is drained
+    /// on another thread, so a child that writes much to both streams cannot stall.
+    public static func run(_ name: String, _ arguments: [String]) throws -> FinishedProcess {
+        let process = Process()
+        process.executableURL = executable(name)
+        process.arguments = arguments
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let errorText = ErrorText()
+        let drain = Thread { errorText.data = errors.fileHandleForReading.readDataToEndOfFile(); errorText.done.signal() }
+        drain.start()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        errorText.done.wait()
+        process.waitUntilExit()
+        return FinishedProcess(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: errorText.data, as: UTF8.self))
+    }
+}
+
+private final class ErrorText: @unchecked Sendable {
+    var data = Data()
+    let done = DispatchSemaphore(value: 0)
+}

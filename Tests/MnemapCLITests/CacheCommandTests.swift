@@ -1,6 +1,7 @@
 import Foundation
 import MappedMemory
 import Testing
+import MnemapTestSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -58,18 +59,8 @@ struct CacheCommandTests {
     }
 
     func mnemap(_ arguments: [String]) throws -> Outcome {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
+        let finished = try ChildProcess.run("mnemap", arguments)
+        return Outcome(status: finished.status, output: finished.output, errors: finished.errors)
     }
 
     func makeFile(_ name: String, pages: Int) throws -> String {

@@ -1,6 +1,7 @@
 import Embeddings
 import Foundation
 import Testing
+import MnemapTestSupport
 
 /// `mnemap embed` and `mnemap model` run as users run them.
 @Suite("mnemap embed")
@@ -15,18 +16,8 @@ struct EmbedCommandTests {
     }
 
     func mnemap(_ arguments: String...) throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = CacheCommandTests.executable
-        process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+        let finished = try ChildProcess.run("mnemap", arguments)
+        return (finished.status, finished.output, finished.errors)
     }
 
     struct Line: Decodable { var text: String; var vector: [Float] }

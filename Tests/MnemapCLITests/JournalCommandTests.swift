@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MnemapTestSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -75,18 +76,8 @@ struct JournalCommandTests {
     }
 
     func mnemap(_ arguments: [String]) throws -> Outcome {
-        let process = Process()
-        process.executableURL = CacheCommandTests.executable
-        process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
+        let finished = try ChildProcess.run("mnemap", arguments)
+        return Outcome(status: finished.status, output: finished.output, errors: finished.errors)
     }
 
     @Test func appendFromArgumentsAndStandardInputThenTailFromAPositionOrATime() throws {
