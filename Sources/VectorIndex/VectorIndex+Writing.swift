@@ -204,8 +204,11 @@ extension VectorIndex {
         if !BootIdentity.isCurrent(boot) {
             let durable = storage.durableCount
             storage.word(IndexStorage.countOffset).store(UInt64(durable), ordering: .releasing)
-            repairGraph(count: durable)
         }
+        // Same boot: every published node is complete, but a writer killed mid-insert left reverse
+        // links to nodes it never published, and maybe the entry point on one. Either way the
+        // lists are cleaned of links past the count and the entry point recomputed (one pass).
+        repairGraph(count: storage.publishedCount)
         dirtyFlag = true
         try commit()
     }
