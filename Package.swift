@@ -118,7 +118,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MappedJournalTests",
-            dependencies: ["MappedJournal", "MappedMemory", "MappedJournalTestHelper"]
+            dependencies: ["MappedJournal", "MappedMemory", "MappedJournalTestHelper", "MnemapTestSupport"]
         ),
         .testTarget(
             name: "EmbeddingsTests",

@@ -1,4 +1,5 @@
 import Foundation
+import MnemapTestSupport
 @_spi(Testing) import MappedJournal
 import MappedMemory
 import Testing
@@ -8,23 +9,8 @@ import Glibc
 import Darwin
 #endif
 
-/// A fresh directory on a disk-backed file system, removed when the test ends.
-final class TemporaryDirectory: @unchecked Sendable {
-    let path: String
-
-    init() throws {
-        let base = FileManager.default.temporaryDirectory.path
-        var template = Array("\(base)/mnemap-journal-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
-        path = String(cString: made)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    func path(_ name: String) -> String { "\(path)/\(name)" }
-}
+/// A fresh folder for a test, removed when the test ends.
+typealias TemporaryDirectory = TemporaryFolder
 
 /// Options for small, fast test journals.
 func testOptions(segmentSize: Int = 64 << 10, padTimeout: Duration = .milliseconds(300), system: SystemCalls = .live) -> JournalOptions {

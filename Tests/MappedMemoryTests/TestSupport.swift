@@ -8,26 +8,15 @@ import Glibc
 import Darwin
 #endif
 
-/// A fresh directory on a disk-backed file system (not tmpfs), removed when the test ends.
-final class TemporaryDirectory: @unchecked Sendable {
-    let path: String
+/// A fresh folder for a test, removed when the test ends.
+typealias TemporaryDirectory = TemporaryFolder
 
-    init() throws {
-        let base = FileManager.default.temporaryDirectory.path
-        var template = Array("\(base)/mnemap-test-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
-        path = String(cString: made)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    func file(_ name: String) -> String { "\(path)/\(name)" }
+extension TemporaryFolder {
+    func file(_ name: String) -> String { path(name) }
 
     /// Writes `bytes` to a new file called `name` and returns its path.
     func file(_ name: String, contents bytes: [UInt8]) throws -> String {
-        let target = file(name)
+        let target = path(name)
         try Data(bytes).write(to: URL(fileURLWithPath: target))
         return target
     }

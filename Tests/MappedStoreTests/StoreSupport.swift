@@ -1,4 +1,5 @@
 import Foundation
+import MnemapTestSupport
 import Testing
 import MappedMemory
 @testable import MappedStore
@@ -9,18 +10,10 @@ import Darwin
 #endif
 
 /// A fresh folder for a test's store, removed afterwards.
-final class StoreFolder: @unchecked Sendable {
-    let path: String
+typealias StoreFolder = TemporaryFolder
 
-    init() throws {
-        var template = Array("\(FileManager.default.temporaryDirectory.path)/mnemap-store-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
-        path = String(cString: made)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    func file(_ name: String) -> String { "\(path)/\(name)" }
+extension TemporaryFolder {
+    func file(_ name: String) -> String { path(name) }
 }
 
 func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }

@@ -3,15 +3,10 @@ import MnemapTestSupport
 @testable import VectorIndex
 
 /// A fresh folder for a test's index, removed afterwards.
-final class IndexFolder: @unchecked Sendable {
-    let path: String
-    init() throws {
-        var template = Array("\(FileManager.default.temporaryDirectory.path)/mnemap-index-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
-        path = String(cString: made)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-    func folder(_ name: String) -> String { "\(path)/\(name)" }
+typealias IndexFolder = TemporaryFolder
+
+extension TemporaryFolder {
+    func folder(_ name: String) -> String { path(name) }
 }
 
 /// The real embeddings in ../shared/data/pydocs (15,134 × 384 passages, 300 queries).
