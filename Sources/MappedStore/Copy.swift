@@ -11,7 +11,7 @@ extension MappedStore {
     /// The copy is synced (file and folder) before this returns.
     /// - Throws: `EEXIST`-like `.invalidArgument` when `destination` exists; `.system` on I/O errors.
     public func copy(to destination: String, compact: Bool = false) throws {
-        guard !FileManager_fileExists(destination) else {
+        guard !pathExists(destination) else {
             throw StoreError(path: destination, reason: .invalidArgument("the destination exists; copy only to a new path."))
         }
         if compact {
@@ -93,7 +93,7 @@ import Glibc
 import Darwin
 #endif
 
-func FileManager_fileExists(_ path: String) -> Bool {
+func pathExists(_ path: String) -> Bool {
     var info = stat()
     return stat(path, &info) == 0
 }
