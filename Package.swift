@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "VectorIndex", targets: ["VectorIndex"]),
         .library(name: "MappedJournal", targets: ["MappedJournal"]),
         .library(name: "Embeddings", targets: ["Embeddings"]),
+        .library(name: "Mnemap", targets: ["Mnemap"]),
         .executable(name: "mnemap", targets: ["MnemapCLI"]),
     ],
     dependencies: [
@@ -68,6 +69,12 @@ let package = Package(
             dependencies: ["MappedMemory", "CMnemapShims"],
             swiftSettings: strict
         ),
+        // Agent memory on the engines: records, text and vector search, filters, state, timeline.
+        .target(
+            name: "Mnemap",
+            dependencies: ["MappedMemory", "MappedStore", "VectorIndex", "Embeddings"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "MnemapCLI",
             dependencies: [
@@ -76,6 +83,7 @@ let package = Package(
                 "MappedJournal",
                 "VectorIndex",
                 "Embeddings",
+                "Mnemap",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -123,6 +131,10 @@ let package = Package(
         .testTarget(
             name: "EmbeddingsTests",
             dependencies: ["Embeddings", "MappedMemory"]
+        ),
+        .testTarget(
+            name: "MnemapTests",
+            dependencies: ["Mnemap", "MappedStore", "VectorIndex", "Embeddings", "MnemapTestSupport"]
         ),
         .testTarget(
             name: "MnemapCLITests",
