@@ -78,7 +78,8 @@ public struct MemoryID: Sendable, Hashable, Comparable, CustomStringConvertible 
         return table
     }()
 
-    /// Monotonic within a process: in the same millisecond the random part is incremented.
+    /// Monotonic within a process: in the same millisecond the random part is incremented. An id for
+    /// an earlier time (an imported memory) encodes that time.
     private final class Generator: @unchecked Sendable {
         static let shared = Generator()
         private let lock = NSLock()
@@ -88,9 +89,7 @@ public struct MemoryID: Sendable, Hashable, Comparable, CustomStringConvertible 
         func next(milliseconds: UInt64) -> MemoryID {
             lock.lock()
             defer { lock.unlock() }
-            var milliseconds = milliseconds
-            if milliseconds <= lastMilliseconds {
-                milliseconds = lastMilliseconds
+            if milliseconds == lastMilliseconds {
                 let (low, carry) = lastRandom.low.addingReportingOverflow(1)
                 lastRandom = (lastRandom.high &+ (carry ? 1 : 0), low)
             } else {
