@@ -312,6 +312,8 @@ struct FilterSyntaxParser {
             case "true": return .bool(true)
             case "false": return .bool(false)
             case "null": return .null
+            case "and", "or", "not":
+                throw failure(at: start, "expected a value after '\(spelling)' (a string in double quotes, a number, true, false, null or an array), found '\(word)'")
             default:
                 throw failure(at: start, "'\(word)' is not a value; text is written in double quotes: \"\(word)\"")
             }
