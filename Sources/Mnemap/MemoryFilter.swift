@@ -132,11 +132,10 @@ extension MemoryFilter {
         case .number(let seconds):
             return Date(timeIntervalSince1970: seconds)
         case .string(let text):
-            let styles = [
-                Date.ISO8601FormatStyle(includingFractionalSeconds: true),
-                Date.ISO8601FormatStyle(),
-                Date.ISO8601FormatStyle().year().month().day(),
-            ]
+            // The date-only style also reads the front of a longer text: keep it to dates alone.
+            let styles = text.utf8.count == 10
+                ? [Date.ISO8601FormatStyle().year().month().day()]
+                : [Date.ISO8601FormatStyle(includingFractionalSeconds: true), Date.ISO8601FormatStyle()]
             for style in styles {
                 if let date = try? style.parse(text) { return date }
             }
