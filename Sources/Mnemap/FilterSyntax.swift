@@ -135,10 +135,10 @@ struct FilterSyntaxParser {
             throw failure(at: start, "expected a condition before '\(path.text)'; a field named '\(path.text)' is written in backquotes: `\(path.text)`")
         }
         try checkPath(path.text, at: start)
-        return try parseComparison(path: path.text, pathStart: start)
+        return try parseComparison(path: path.text)
     }
 
-    private mutating func parseComparison(path: String, pathStart: Int) throws -> MetadataExpression {
+    private mutating func parseComparison(path: String) throws -> MetadataExpression {
         skipSpace()
         let operatorStart = position
         if take(keyword: "exists") { return .compare(path: path, op: .exists, value: true) }
