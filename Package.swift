@@ -105,6 +105,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
+            name: "MnemapTestHelper",
+            dependencies: ["Mnemap", "Embeddings"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
             name: "MappedJournalTestHelper",
             dependencies: ["MappedJournal", "MappedMemory"],
             swiftSettings: strict
@@ -134,7 +139,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MnemapTests",
-            dependencies: ["Mnemap", "MappedStore", "VectorIndex", "Embeddings", "MnemapTestSupport"]
+            dependencies: ["Mnemap", "MappedStore", "VectorIndex", "Embeddings", "MnemapTestHelper", "MnemapTestSupport"]
         ),
         .testTarget(
             name: "MnemapCLITests",

@@ -266,14 +266,18 @@ public final class MappedStore: @unchecked Sendable {
     /// Waits for the writer lock (other threads and processes). The commit writes the changed
     /// pages to free or new space, syncs them, then writes and syncs the meta page
     /// (``Durability/full``); other processes see the commit once this returns.
-    /// - Throws: what `body` throws (nothing is committed); `.mapFull`; `.system` (e.g. `ENOSPC`:
-    ///   the store keeps its last committed state); `.needsReopen` after an earlier meta write failed.
+    /// - Parameter timeout: how long to wait for another process's write transaction to end
+    ///   (nil: as long as it takes).
+    /// - Throws: what `body` throws (nothing is committed); `.timedOut` when the writer lock was
+    ///   not free within `timeout`; `.mapFull`; `.system` (e.g. `ENOSPC`: the store keeps its last
+    ///   committed state); `.needsReopen` after an earlier meta write failed.
     @discardableResult
-    public func write<R>(_ body: (WriteTransaction) throws -> R) throws -> R {
+    public func write<R>(timeout: Duration? = nil, _ body: (WriteTransaction) throws -> R) throws -> R {
         try writerGate.withLock {
             do {
-                try lockFile.writerLock.lock(.exclusive, range: 1..<2)
+                try lockFile.writerLock.lock(.exclusive, range: 1..<2, timeout: timeout)
             } catch let error as MappedMemoryError {
+                if case .timedOut = error.reason { throw StoreError(path: path, reason: .timedOut) }
                 throw StoreError.wrap(error, path: path)
             }
             defer { try? lockFile.writerLock.unlock(range: 1..<2) }

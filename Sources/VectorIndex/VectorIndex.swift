@@ -213,7 +213,8 @@ public final class VectorIndex: @unchecked Sendable {
 
     static func normalized(_ vector: [Float]) -> [Float] {
         let norm = vector.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
-        return norm > 0 ? vector.map { $0 / norm } : vector
+        // A vector that is already unit length (one read back from an index) is kept bit for bit.
+        return norm > 0 && abs(norm - 1) > 1e-6 ? vector.map { $0 / norm } : vector
     }
 
     func result(_ item: (distance: Float, id: UInt32)) -> SearchResult {
@@ -268,6 +269,26 @@ public final class VectorIndex: @unchecked Sendable {
         case nil: break
         }
         return exact(prepared, k: k, limit: count, accept: accept)
+    }
+
+    /// The exact `k` nearest among `ids` (deleted and unknown ids skipped), nearest first: for a
+    /// filter that keeps few vectors, when the caller already knows which.
+    ///
+    /// Cost: one distance computation per id; reads only those vectors.
+    /// - Throws: `.wrongDimension`, `.notFinite`.
+    public func exactSearch(_ query: [Float], k: Int, among ids: [UInt32]) throws -> [SearchResult] {
+        let prepared = try prepared(query)
+        let limit = count
+        guard k > 0 else { return [] }
+        var heap = DistanceHeap(maxOnTop: true, capacity: k + 1)
+        for id in ids where Int(id) < limit && !storage.isDeleted(id) {
+            let distance = storage.distance(prepared, id)
+            if heap.count < k || distance < heap.top!.distance {
+                heap.push(distance, id)
+                if heap.count > k { heap.pop() }
+            }
+        }
+        return heap.sortedAscending().map(result)
     }
 
     /// The exact `k` nearest vectors of each query, queries spread over the cores.
