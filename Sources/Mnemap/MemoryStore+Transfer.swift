@@ -51,7 +51,13 @@ extension MemoryStore {
         return count
     }
 
-    static func jsonLine(_ memory: Memory, vector: [Float]?) -> String {
+    /// A memory as one line of JSON, as ``exportJSONLines(to:filter:includeVectors:)`` writes it
+    /// and ``importJSONLines(from:batchSize:options:progress:)`` reads it: the fields `id`,
+    /// `namespace`, `kind`, `text`, `metadata`, `importance`, `createdAt`, `updatedAt`,
+    /// `lastAccessedAt`, `accessCount`, `version`, and when set `validFrom`, `validUntil`,
+    /// `expiresAt`, `source`, `episode` and `vector`; times in ISO 8601 UTC with milliseconds.
+    /// These names are stable.
+    public static func jsonLine(_ memory: Memory, vector: [Float]? = nil) -> String {
         var object: [String: JSONValue] = [
             "id": .string(memory.id.description),
             "namespace": .string(memory.namespace),

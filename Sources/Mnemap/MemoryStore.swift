@@ -92,6 +92,15 @@ public final class MemoryStore: @unchecked Sendable {
         }
     }
 
+    /// The manifest of the store in folder `path` (embedder, dimension, element type), read without
+    /// opening the store: what a tool needs to choose the embedder to open it with.
+    ///
+    /// Cost: reading one small file.
+    /// - Throws: `.notAStore` when there is no readable, valid `manifest.json`.
+    public static func manifest(at path: String) throws -> Manifest {
+        try Manifest.read(folder: path)
+    }
+
     /// Makes the folder: the vector index, the store with its trees, then the manifest (last: a
     /// folder with a manifest is a complete store).
     private static func create(path: String, manifest: Manifest) throws {
