@@ -94,12 +94,3 @@ struct IndexBuild: ParsableCommand {
         return line.padding(toLength: max(line.count, 60), withPad: " ", startingAt: 0)
     }
 }
-
-private func seconds(since start: ContinuousClock.Instant, _ clock: ContinuousClock) -> Double {
-    let elapsed = clock.now - start
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-}
-
-private func rate(_ count: Int, _ seconds: Double) -> String {
-    seconds > 0 ? String(Int((Double(count) / seconds).rounded())) : "-"
-}

@@ -30,3 +30,14 @@ func bar(_ part: Int, of whole: Int, width: Int = 20) -> String {
 func percent(_ part: Int, of whole: Int) -> String {
     whole == 0 ? "  -  " : String(format: "%5.1f%%", Double(part) / Double(whole) * 100)
 }
+
+/// Seconds from `start` to now.
+func seconds(since start: ContinuousClock.Instant, _ clock: ContinuousClock) -> Double {
+    let elapsed = clock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
+/// Items per second, rounded ("-" before any time has passed).
+func rate(_ count: Int, _ seconds: Double) -> String {
+    seconds > 0 ? String(Int((Double(count) / seconds).rounded())) : "-"
+}
