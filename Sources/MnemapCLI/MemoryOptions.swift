@@ -28,7 +28,12 @@ struct MemoryOptions: ParsableArguments {
     /// The embedder a store's manifest names: all-MiniLM-L6-v2, hashing-N, or nil for vectors
     /// made elsewhere (then commands need `--vector`, or text search).
     static func embedder(named name: String) throws -> (any Embedder)? {
-        if name == EmbedderChoice.miniLMName { return try miniLM() }
+        if name == EmbedderChoice.miniLMName {
+            guard ModelStore.isInstalled(at: ModelStore.miniLMDirectory()) else {
+                throw CommandFailure("this store embeds with all-MiniLM-L6-v2, which is not installed in \(ModelStore.miniLMDirectory()); install it with `mnemap model install` (or set \(ModelStore.modelDirectoryVariable)). Commands that do not embed text (get, timeline, export, stats…) work without it.")
+            }
+            return try miniLM()
+        }
         if name.hasPrefix("hashing-"), let dimension = Int(name.dropFirst("hashing-".count)), dimension > 0 {
             return HashingEmbedder(dimension: dimension)
         }

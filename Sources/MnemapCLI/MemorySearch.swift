@@ -18,7 +18,7 @@ struct MemorySearch: ParsableCommand {
 
     @OptionGroup var options: MemoryOptions
     @Argument(help: "The query.") var query: String
-    @Option(help: "vector, text or hybrid (default; vector and text fused by rank).") var mode: SearchMode = .hybrid
+    @Option(help: "vector (by meaning), text (by words) or hybrid (both, fused by rank).") var mode: SearchMode = .hybrid
     @Option(name: .customShort("k"), help: "How many results, 1 to 1000.") var limit = 10
     @Option(help: ArgumentHelp("Only this namespace and those below it.", valueName: "prefix")) var namespace: String?
     @Option(help: "Only memories of this kind (repeat for several).") var kind: [MemoryKind] = []
@@ -27,7 +27,7 @@ struct MemorySearch: ParsableCommand {
     @Option(help: ArgumentHelp("Only memories valid at this time (valid-from/valid-until).", valueName: "time")) var validAt: String?
     @OptionGroup var condition: WhereOptions
     @Option(help: ArgumentHelp("Weigh recent memories up: the score halves every such duration of age (7d…).", valueName: "duration")) var halfLife: String?
-    @Option(help: "0 to 1: how much importance weighs in the score.") var importanceWeight: Double = 0
+    @Option(help: ArgumentHelp("0 to 1: how much importance weighs in the score.", valueName: "w")) var importanceWeight: Double = 0
     @Flag(help: "Also return memories whose expiry time has passed.") var includeExpired = false
     @Option(help: ArgumentHelp("The query's vector, comma-separated (instead of embedding the query).", valueName: "numbers")) var vector: String?
     @Flag(help: "Show each memory's id in the table.") var ids = false

@@ -241,6 +241,19 @@ struct MemoryCommandTests {
         #expect(try object(try run(["check", "--store", copy, "--json"]))["intact"] as? Bool == true)
     }
 
+    @Test func checkExitsOneAndListsTheProblemsOfADamagedStore() throws {
+        try succeed("init", "--embedder", "hashing")
+        _ = try add("counted memory", "--namespace", "user/alice")
+        #expect(try run(["kv", "del", store + "/store", "--tree", "namespaces", "user/alice"]).status == 0)
+        let check = try run(["check", "--store", store])
+        #expect(check.status == 1)
+        #expect(check.output == "namespace user/alice: missing from the namespace list\n")
+        #expect(check.errors.contains("1 problem found"))
+        let json = try run(["check", "--store", store, "--json"])
+        #expect(json.status == 1)
+        #expect(try object(json)["problems"] as? [String] == ["namespace user/alice: missing from the namespace list"])
+    }
+
     @Test func importStopsAtABadLineNamingItAndResumes() throws {
         try succeed("init", "--embedder", "hashing")
         let file = folder.path("bad.jsonl")
