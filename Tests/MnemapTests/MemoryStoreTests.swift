@@ -147,6 +147,64 @@ func makeStore(_ folder: TemporaryFolder, name: String = "memory", options: Memo
         #expect(valid.count == 450, "the 150 memories valid only during the first 100 s are left out")
     }
 
+    @Test func textAndHybridSearchSayWhyTheyMatched() throws {
+        let folder = try TemporaryFolder()
+        let store = try makeStore(folder)
+        try store.add(contentsOf: [
+            NewMemory(text: "The invoice for ACME-4471 was paid on Friday", namespace: "work"),
+            NewMemory(text: "Remember to water the ferns", namespace: "home"),
+            NewMemory(text: "Invoices are archived in the finance drive", namespace: "work"),
+            NewMemory(text: "The cat's vet appointment is on Tuesday", namespace: "home"),
+        ])
+        let text = try store.search(SearchRequest(query: "acme-4471 invoice", mode: .text, limit: 3))
+        #expect(text.first?.memory.text == "The invoice for ACME-4471 was paid on Friday")
+        #expect(text.first?.textRank == 1 && text.first?.vectorScore == nil)
+        #expect(text.count == 2, "only memories that share a word with the query")
+        let hybrid = try store.search(SearchRequest(query: "invoices paid", mode: .hybrid, limit: 4))
+        #expect(hybrid.count == 4)
+        #expect(hybrid.contains { $0.textScore != nil && $0.vectorScore != nil })
+        #expect(hybrid.map(\.score) == hybrid.map(\.score).sorted(by: >))
+        let filtered = try store.search(SearchRequest(query: "invoice", mode: .text, limit: 3, filter: MemoryFilter(namespacePrefix: "home")))
+        #expect(filtered.isEmpty)
+        // Forgetting removes the words too; updating replaces them.
+        let id = text[0].memory.id
+        try store.update(id, MemoryChanges(text: "The invoice for ACME-9000 is overdue"))
+        #expect(try store.search(SearchRequest(query: "4471", mode: .text)).isEmpty)
+        #expect(try store.search(SearchRequest(query: "acme-9000", mode: .text)).first?.memory.id == id)
+        try store.forget(id)
+        #expect(try store.search(SearchRequest(query: "acme-9000", mode: .text)).isEmpty)
+        try expectIntact(store)
+    }
+
+    @Test func recencyAndImportanceReorderResults() throws {
+        let folder = try TemporaryFolder()
+        let store = try makeStore(folder)
+        let now = Date()
+        try store.add(NewMemory(text: "project status update alpha", namespace: "p", importance: 0.1, createdAt: now.addingTimeInterval(-30 * 86400)))
+        try store.add(NewMemory(text: "project status update beta", namespace: "p", importance: 0.9, createdAt: now.addingTimeInterval(-60)))
+        let recent = try store.search(SearchRequest(query: "project status update alpha", mode: .vector, limit: 2, recencyHalfLife: 86400, now: now))
+        #expect(recent.first?.memory.text == "project status update beta")
+        let important = try store.search(SearchRequest(query: "project status update alpha", mode: .vector, limit: 2, importanceWeight: 1, now: now))
+        #expect(important.first?.memory.text == "project status update beta")
+        let plain = try store.search(SearchRequest(query: "project status update alpha", mode: .vector, limit: 2, now: now))
+        #expect(plain.first?.memory.text == "project status update alpha")
+    }
+
+    @Test func supersedingAFactKeepsTheOldOneForThePast() throws {
+        let folder = try TemporaryFolder()
+        let store = try makeStore(folder)
+        let old = try store.add(NewMemory(text: "Alice lives in Paris", namespace: "user/alice", kind: .semantic)).memory
+        let before = Date()
+        Thread.sleep(forTimeInterval: 0.01)
+        let new = try store.supersede(old.id, with: NewMemory(text: "Alice lives in Berlin", namespace: "user/alice", kind: .semantic))
+        #expect(new.metadata["supersedes"] == .string(old.id.description))
+        let current = try store.search(SearchRequest(query: "where does alice live", mode: .vector, limit: 5, filter: MemoryFilter(validAt: Date())))
+        #expect(current.map(\.memory.text) == ["Alice lives in Berlin"])
+        let past = try store.search(SearchRequest(query: "where does alice live", mode: .vector, limit: 5, filter: MemoryFilter(validAt: before)))
+        #expect(past.map(\.memory.text) == ["Alice lives in Paris"])
+        try expectIntact(store)
+    }
+
     @Test func expiredMemoriesAreSkippedThenPurged() throws {
         let folder = try TemporaryFolder()
         let store = try makeStore(folder)
