@@ -88,6 +88,7 @@ func makeStore(_ folder: TemporaryFolder, name: String = "memory", options: Memo
         #expect(try !store.forget(ids[0]))
         #expect(try store.get(ids[0]) == nil)
         #expect(try store.forget(namespace: "a") == 199)
+        #expect(throws: MemoryError.unknownNamespace("a")) { try store.forget(namespace: "a") }
         #expect(try store.timeline(namespace: "a", includingChildren: true).items.isEmpty)
         let hits = try store.search(SearchRequest(query: "note 5 about subject 5", mode: .vector, limit: 50))
         #expect(hits.allSatisfy { $0.memory.namespace == "b" })
