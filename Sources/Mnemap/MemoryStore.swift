@@ -187,8 +187,12 @@ public final class MemoryStore: @unchecked Sendable {
 
 /// What a read needs besides the transaction: the index and which of its slots are live.
 struct Snapshot {
-    let index: VectorIndex
     let folder: String
+    private let openIndex: (String) throws -> VectorIndex
+    /// The index this snapshot names (opened on first use: timelines and state need none).
+    var index: VectorIndex {
+        get throws { try openIndex(folder) }
+    }
     /// Slots below this are accounted for by the store; later ones are orphans of a crash.
     let accounted: UInt32
     /// Slots retired (memory forgotten or updated) but perhaps not yet deleted in the index.
@@ -196,9 +200,9 @@ struct Snapshot {
     /// The earliest expiry time of any memory (ms), or nil when none expires.
     let earliestExpiry: Int64?
 
-    init(tx: ReadTransaction, index open: (String) throws -> VectorIndex) throws {
+    init(tx: ReadTransaction, index open: @escaping (String) throws -> VectorIndex) throws {
         folder = try Self.vectorFolder(tx)
-        index = try open(folder)
+        openIndex = open
         accounted = UInt32(clamping: StoreLayout.u64(try tx.get(StoreLayout.vectorCountKey, in: StoreLayout.meta)))
         pending = Set(Self.slots(try tx.get(StoreLayout.pendingDeletesKey, in: StoreLayout.meta)))
         var earliest: Int64?

@@ -380,3 +380,59 @@ func expectIntact(_ store: MemoryStore, sourceLocation: SourceLocation = #_sourc
     let problems = try store.check().problems
     #expect(problems == [], sourceLocation: sourceLocation)
 }
+
+@Suite struct DamagedMemoryStoreTests {
+    @Test func aMissingVectorIndexIsAClearError() throws {
+        let folder = try TemporaryFolder()
+        do {
+            let store = try makeStore(folder)
+            try store.add(NewMemory(text: "something", namespace: "n"))
+        }
+        try FileManager.default.removeItem(atPath: folder.path("memory/vectors-1"))
+        let store = try makeStore(folder)
+        do {
+            _ = try store.search(SearchRequest(query: "something", mode: .vector))
+            Issue.record("searched without an index")
+        } catch let error as MemoryError {
+            #expect(error.description.contains("vectors-1"), "\(error)")
+        }
+        // The records are still readable.
+        #expect(try store.timeline(namespace: "n").items.count == 1)
+    }
+
+    @Test func aDamagedStoreFileIsAClearError() throws {
+        let folder = try TemporaryFolder()
+        do {
+            let store = try makeStore(folder)
+            try store.add(contentsOf: (0..<50).map { NewMemory(text: "memory \($0)", namespace: "n") })
+        }
+        let path = folder.path("memory/store")
+        let handle = try #require(FileHandle(forUpdatingAtPath: path))
+        try handle.truncate(atOffset: 100)
+        try handle.close()
+        do {
+            let store = try makeStore(folder)
+            _ = try store.stats()
+            Issue.record("opened a truncated store")
+        } catch let error as MemoryError {
+            #expect(error.description.contains("store"), "\(error)")
+        }
+    }
+
+    @Test func aFlippedByteIsFoundByCheck() throws {
+        let folder = try TemporaryFolder()
+        do {
+            let store = try makeStore(folder)
+            try store.add(contentsOf: (0..<200).map { NewMemory(text: "memory number \($0) with some words", namespace: "n/\($0 % 5)") })
+        }
+        let path = folder.path("memory/store")
+        var bytes = try #require(FileManager.default.contents(atPath: path))
+        // A byte of every tree page (past the two meta pages): one of them is live.
+        for page in 2..<(bytes.count / 4096) { bytes[page * 4096 + 3000] ^= 0xFF }
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let store = try makeStore(folder)
+        let report = try store.check()
+        #expect(!report.isIntact)
+        #expect(report.problems.contains { $0.contains("page") }, "\(report.problems)")
+    }
+}
