@@ -38,13 +38,17 @@ public final class MemoryStore: @unchecked Sendable {
         public var writerTimeout: Duration = .seconds(30)
         /// Vectors the index's address-space reservation holds (costs no memory).
         public var maxVectors = 1 << 24
+        /// HNSW candidate list size for searches: higher finds more of the true nearest
+        /// neighbours, slower (see ``VectorIndex/VectorIndex/efSearch``).
+        public var efSearch = 96
 
-        public init(create: Bool = true, elementType: ElementType = .float32, durability: MappedStore.Durability = .full, writerTimeout: Duration = .seconds(30), maxVectors: Int = 1 << 24) {
+        public init(create: Bool = true, elementType: ElementType = .float32, durability: MappedStore.Durability = .full, writerTimeout: Duration = .seconds(30), maxVectors: Int = 1 << 24, efSearch: Int = 96) {
             self.create = create
             self.elementType = elementType
             self.durability = durability
             self.writerTimeout = writerTimeout
             self.maxVectors = maxVectors
+            self.efSearch = efSearch
         }
     }
 
@@ -149,6 +153,7 @@ public final class MemoryStore: @unchecked Sendable {
         defer { readerLock.unlock() }
         if let index = readers[folder] { return index }
         let index = try VectorIndex(directory: path + "/" + folder, writable: false, maxCount: options.maxVectors)
+        index.efSearch = options.efSearch
         readers = readers.filter { FileManager.default.fileExists(atPath: path + "/" + $0.key) }
         readers[folder] = index
         return index
