@@ -18,6 +18,8 @@ public enum MemoryError: Error, Sendable, Equatable, CustomStringConvertible {
     case embedderMismatch(store: String, given: String)
     /// A vector of the wrong length.
     case wrongDimension(expected: Int, got: Int)
+    /// No memory is in this namespace or below it.
+    case unknownNamespace(String)
     /// A line of an import file that is not valid.
     case importLine(line: Int, problem: String)
     /// Another process held the writer lock for longer than the timeout.
@@ -37,6 +39,7 @@ public enum MemoryError: Error, Sendable, Equatable, CustomStringConvertible {
         case .embedderMismatch(let store, let given):
             "the store was built with embedder \(store) but \(given) was given; open it with the same embedder (or export and re-import with the new one)."
         case .wrongDimension(let expected, let got): "the vector has \(got) numbers; this store's vectors have \(expected)."
+        case .unknownNamespace(let namespace): "no memory is in namespace '\(namespace)' or below it; list namespaces with `mnemap stats` or `MemoryStore.namespaces()`."
         case .importLine(let line, let problem): "line \(line): \(problem)"
         case .writerTimeout(let seconds):
             "another process has held the store's writer lock for more than \(seconds) s; retry, or raise the timeout."

@@ -39,10 +39,11 @@ extension MemoryStore {
             func entries(_ tree: String) throws -> Int { Int(try tx.info(of: tree).entries) }
             let text = try TextIndex.statistics(in: tx)
             let live = try entries(StoreLayout.vectors)
+            let index = try snapshot.index
             return MemoryStats(
                 memories: try entries(StoreLayout.memories), namespaces: try entries(StoreLayout.namespaces),
                 historyVersions: try entries(StoreLayout.history), stateKeys: try entries(StoreLayout.state),
-                expiring: try entries(StoreLayout.expiry), vectorSlots: snapshot.index.count, unusedVectorSlots: snapshot.index.count - live,
+                expiring: try entries(StoreLayout.expiry), vectorSlots: index.count, unusedVectorSlots: index.count - live,
                 textDocuments: text.documents, textTokens: text.totalLength,
                 storeBytes: Self.size(of: path + "/store"), vectorBytes: ["vectors", "graph", "links"].reduce(0) { $0 + Self.size(of: path + "/" + snapshot.folder + "/" + $1) },
                 embedder: manifest.embedder, dimension: manifest.dimension
@@ -63,10 +64,15 @@ extension MemoryStore {
         report.problems += storeReport.problems.map { "store: \($0)" }
         guard storeReport.isIntact else { return report }
         try reading { tx, snapshot in
-            let indexReport = snapshot.index.check()
+            let index: VectorIndex
+            do { index = try snapshot.index } catch {
+                report.problems.append("vector index: \(error)")
+                return
+            }
+            let indexReport = index.check()
             report.problems += indexReport.problems.map { "vector index: \($0)" }
-            if snapshot.index.count < Int(snapshot.accounted) {
-                report.problems.append("vector index: holds \(snapshot.index.count) vectors but the store accounts for \(snapshot.accounted)")
+            if index.count < Int(snapshot.accounted) {
+                report.problems.append("vector index: holds \(index.count) vectors but the store accounts for \(snapshot.accounted)")
             }
             var counted: [String: Int] = [:]
             var liveSlots: [UInt32: MemoryID] = [:]
@@ -90,7 +96,7 @@ extension MemoryStore {
                 }
                 if let other = liveSlots.updateValue(id, forKey: slot) { report.problems.append("memories \(other) and \(id) share vector slot \(slot)") }
                 if !snapshot.isLive(slot) { report.problems.append("memory \(id): vector slot \(slot) is retired or beyond the accounted \(snapshot.accounted)") }
-                if Int(slot) < snapshot.index.count, snapshot.index.isDeleted(slot) { report.problems.append("memory \(id): vector slot \(slot) is deleted in the index") }
+                if Int(slot) < index.count, index.isDeleted(slot) { report.problems.append("memory \(id): vector slot \(slot) is deleted in the index") }
                 let facts = try tx.withValue(for: StoreLayout.slotKey(slot), in: StoreLayout.vectors, RecordCodec.decodeFacts) ?? nil
                 if facts != RecordCodec.Facts(memory) { report.problems.append("memory \(id): the vector facts of slot \(slot) do not match the record") }
                 if let expiresAt = memory.expiresAt, try !tx.contains(StoreLayout.expiryKey(Timestamps.milliseconds(expiresAt), id), in: StoreLayout.expiry) {

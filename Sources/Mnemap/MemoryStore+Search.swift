@@ -150,7 +150,7 @@ extension MemoryStore {
     /// namespace prefix keeps few of them, HNSW with the filter as predicate otherwise (and exact
     /// over everything when the graph walk finds fewer than `limit`).
     private func vectorSearch(_ vector: [Float], limit: Int, gate: Gate) throws -> [(id: MemoryID, score: Float)] {
-        let index = gate.snapshot.index
+        let index = try gate.snapshot.index
         let tx = gate.tx
         var results: [SearchResult]
         let accounted = Int(gate.snapshot.accounted)

@@ -30,11 +30,12 @@ extension MemoryStore {
         var buffer = ""
         var count = 0
         try reading { tx, snapshot in
+            let index = includeVectors ? try snapshot.index : nil
             try forEachCandidate(filter, in: tx) { stored in
                 guard filter.matches(stored.memory) else { return true }
                 var vector: [Float]?
-                if includeVectors, let slot = try slot(of: stored.memory, in: tx), Int(slot) < snapshot.index.count {
-                    vector = try snapshot.index.vector(slot)
+                if let index, let slot = try slot(of: stored.memory, in: tx), Int(slot) < index.count {
+                    vector = try index.vector(slot)
                 }
                 buffer += Self.jsonLine(stored.memory, vector: vector)
                 buffer += "\n"

@@ -314,10 +314,12 @@ extension MemoryStore {
     }
 
     /// Forgets every memory of `namespace` and the namespaces below it; returns how many.
+    /// - Throws: `.unknownNamespace` when there is none (a typo should not pass silently).
     /// Large namespaces are removed in transactions of `batch` memories (each all or nothing).
     @discardableResult
     public func forget(namespace: String, batch: Int = 1000) throws -> Int {
         try StoreLayout.validate(namespace: namespace)
+        guard try reading({ tx, _ in try !namespaces(under: namespace, in: tx).isEmpty }) else { throw MemoryError.unknownNamespace(namespace) }
         return try forget(matching: MemoryFilter(namespacePrefix: namespace), batch: batch)
     }
 

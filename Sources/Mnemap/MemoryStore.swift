@@ -38,13 +38,17 @@ public final class MemoryStore: @unchecked Sendable {
         public var writerTimeout: Duration = .seconds(30)
         /// Vectors the index's address-space reservation holds (costs no memory).
         public var maxVectors = 1 << 24
+        /// HNSW candidate list size for searches: higher finds more of the true nearest
+        /// neighbours, slower (see ``VectorIndex/VectorIndex/efSearch``).
+        public var efSearch = 96
 
-        public init(create: Bool = true, elementType: ElementType = .float32, durability: MappedStore.Durability = .full, writerTimeout: Duration = .seconds(30), maxVectors: Int = 1 << 24) {
+        public init(create: Bool = true, elementType: ElementType = .float32, durability: MappedStore.Durability = .full, writerTimeout: Duration = .seconds(30), maxVectors: Int = 1 << 24, efSearch: Int = 96) {
             self.create = create
             self.elementType = elementType
             self.durability = durability
             self.writerTimeout = writerTimeout
             self.maxVectors = maxVectors
+            self.efSearch = efSearch
         }
     }
 
@@ -158,6 +162,7 @@ public final class MemoryStore: @unchecked Sendable {
         defer { readerLock.unlock() }
         if let index = readers[folder] { return index }
         let index = try VectorIndex(directory: path + "/" + folder, writable: false, maxCount: options.maxVectors)
+        index.efSearch = options.efSearch
         readers = readers.filter { FileManager.default.fileExists(atPath: path + "/" + $0.key) }
         readers[folder] = index
         return index
@@ -196,8 +201,12 @@ public final class MemoryStore: @unchecked Sendable {
 
 /// What a read needs besides the transaction: the index and which of its slots are live.
 struct Snapshot {
-    let index: VectorIndex
     let folder: String
+    private let openIndex: (String) throws -> VectorIndex
+    /// The index this snapshot names (opened on first use: timelines and state need none).
+    var index: VectorIndex {
+        get throws { try openIndex(folder) }
+    }
     /// Slots below this are accounted for by the store; later ones are orphans of a crash.
     let accounted: UInt32
     /// Slots retired (memory forgotten or updated) but perhaps not yet deleted in the index.
@@ -205,9 +214,9 @@ struct Snapshot {
     /// The earliest expiry time of any memory (ms), or nil when none expires.
     let earliestExpiry: Int64?
 
-    init(tx: ReadTransaction, index open: (String) throws -> VectorIndex) throws {
+    init(tx: ReadTransaction, index open: @escaping (String) throws -> VectorIndex) throws {
         folder = try Self.vectorFolder(tx)
-        index = try open(folder)
+        openIndex = open
         accounted = UInt32(clamping: StoreLayout.u64(try tx.get(StoreLayout.vectorCountKey, in: StoreLayout.meta)))
         pending = Set(Self.slots(try tx.get(StoreLayout.pendingDeletesKey, in: StoreLayout.meta)))
         var earliest: Int64?

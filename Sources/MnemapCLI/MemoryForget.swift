@@ -42,6 +42,8 @@ struct MemoryForget: ParsableCommand {
             }
             let prefix = namespacePrefix(namespace!)
             let filter = MemoryFilter(namespacePrefix: prefix, metadata: try condition.expression())
+            // A typo in the namespace should not pass silently as "0 forgotten".
+            if let prefix, try store.namespaces(under: prefix, limit: 1).items.isEmpty { throw MemoryError.unknownNamespace(prefix) }
             if dryRun { return try report(try count(in: store, prefix: prefix, where: filter.matches)) }
             guard yes else {
                 let place = prefix.map { "namespace \($0) and those below it" } ?? "every namespace"

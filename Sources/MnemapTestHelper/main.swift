@@ -4,6 +4,7 @@
 //                                    "added ID" after each add returns (committed).
 // batches STORE NAMESPACE BATCHES SIZE TAG
 //                                    adds BATCHES batches of SIZE memories, printing "batch N" after each.
+// churn STORE                        adds, forgets and compacts forever, printing "kept ID" for memories kept.
 // search STORE QUERY                 prints "hits N".
 import Embeddings
 import Foundation
@@ -38,6 +39,17 @@ do {
             let items = (0..<size).map { NewMemory(text: "\(arguments[6]) batch \(batch) item \($0)", namespace: arguments[3]) }
             try store.add(contentsOf: items)
             say("batch \(batch)")
+        }
+    case "churn":
+        // Adds, forgets and compacts in a loop: "kept ID" lines name memories that must survive.
+        var round = 0
+        while true {
+            let added = try store.add(contentsOf: (0..<20).map { NewMemory(text: "churn \(round) item \($0)", namespace: "churn/\(round % 3)") })
+            for result in added.prefix(10) { try store.forget(result.memory.id) }
+            for result in added.suffix(10) { say("kept \(result.memory.id)") }
+            try store.compact()
+            say("compacted \(round)")
+            round += 1
         }
     case "search":
         let hits = try store.search(SearchRequest(query: arguments[3], limit: 10))

@@ -289,6 +289,7 @@ struct MemoryCommandTests {
         #expect(try succeed("forget", "--namespace", "user/alice", "--where", #"tag = "x""#, "--dry-run", "--json").output == "{\"wouldForget\":1}\n")
         #expect(try succeed("forget", "--namespace", "/", "--dry-run").output == "would forget 4 memories\n")
         #expect(try fail("forget", "--namespace", "user/alice").contains("add --yes"))
+        #expect(try fail("forget", "--namespace", "user/alicia", "--yes").contains("no memory is in namespace 'user/alicia'"))
         #expect(try succeed("stats", "--json").json() is [String: Any])
 
         #expect(try succeed("forget", byID).output == "forgot 1 memory\n")

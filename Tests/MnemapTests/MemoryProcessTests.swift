@@ -72,4 +72,28 @@ import Testing
         try store.add(NewMemory(text: "after", namespace: "bulk"))
         try expectIntact(store)
     }
+
+    @Test func killedDuringCompactionLosesNothing() throws {
+        let folder = try TemporaryFolder()
+        _ = try makeStore(folder)
+        var kept: [MemoryID] = []
+        for round in 0..<3 {
+            let child = try ChildProcess("MnemapTestHelper", ["churn", folder.path("memory")])
+            var compactions = 0
+            while compactions < 2 + round, let line = child.readLine() {
+                if line.hasPrefix("kept ") { kept.append(try MemoryID(String(line.dropFirst(5)))) }
+                if line.hasPrefix("compacted ") { compactions += 1 }
+            }
+            // Let it get into the next compaction, then kill it.
+            Thread.sleep(forTimeInterval: 0.005 * Double(round + 1))
+            child.kill()
+            let store = try makeStore(folder)
+            for id in kept { #expect(try store.get(id) != nil, "kept memory \(id) lost") }
+            try expectIntact(store)
+            let hits = try store.search(SearchRequest(query: "churn 0 item 15", mode: .vector, limit: 1))
+            #expect(hits.first?.memory.text == "churn 0 item 15")
+        }
+        let folders = try FileManager.default.contentsOfDirectory(atPath: folder.path("memory")).filter { $0.hasPrefix("vectors-") }
+        #expect(folders.count <= 2, "at most one folder left by a crashed compaction: \(folders)")
+    }
 }

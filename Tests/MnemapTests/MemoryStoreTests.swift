@@ -88,6 +88,7 @@ func makeStore(_ folder: TemporaryFolder, name: String = "memory", options: Memo
         #expect(try !store.forget(ids[0]))
         #expect(try store.get(ids[0]) == nil)
         #expect(try store.forget(namespace: "a") == 199)
+        #expect(throws: MemoryError.unknownNamespace("a")) { try store.forget(namespace: "a") }
         #expect(try store.timeline(namespace: "a", includingChildren: true).items.isEmpty)
         let hits = try store.search(SearchRequest(query: "note 5 about subject 5", mode: .vector, limit: 50))
         #expect(hits.allSatisfy { $0.memory.namespace == "b" })
@@ -145,6 +146,64 @@ func makeStore(_ folder: TemporaryFolder, name: String = "memory", options: Memo
         #expect(Set(hits.map(\.memory.text)) == Set(expected.map { "observation \($0) about the garden" }))
         let valid = try store.search(SearchRequest(query: "garden", mode: .vector, limit: 1000, filter: MemoryFilter(validAt: base.addingTimeInterval(200))))
         #expect(valid.count == 450, "the 150 memories valid only during the first 100 s are left out")
+    }
+
+    @Test func textAndHybridSearchSayWhyTheyMatched() throws {
+        let folder = try TemporaryFolder()
+        let store = try makeStore(folder)
+        try store.add(contentsOf: [
+            NewMemory(text: "The invoice for ACME-4471 was paid on Friday", namespace: "work"),
+            NewMemory(text: "Remember to water the ferns", namespace: "home"),
+            NewMemory(text: "Invoices are archived in the finance drive", namespace: "work"),
+            NewMemory(text: "The cat's vet appointment is on Tuesday", namespace: "home"),
+        ])
+        let text = try store.search(SearchRequest(query: "acme-4471 invoice", mode: .text, limit: 3))
+        #expect(text.first?.memory.text == "The invoice for ACME-4471 was paid on Friday")
+        #expect(text.first?.textRank == 1 && text.first?.vectorScore == nil)
+        #expect(text.count == 2, "only memories that share a word with the query")
+        let hybrid = try store.search(SearchRequest(query: "invoices paid", mode: .hybrid, limit: 4))
+        #expect(hybrid.count == 4)
+        #expect(hybrid.contains { $0.textScore != nil && $0.vectorScore != nil })
+        #expect(hybrid.map(\.score) == hybrid.map(\.score).sorted(by: >))
+        let filtered = try store.search(SearchRequest(query: "invoice", mode: .text, limit: 3, filter: MemoryFilter(namespacePrefix: "home")))
+        #expect(filtered.isEmpty)
+        // Forgetting removes the words too; updating replaces them.
+        let id = text[0].memory.id
+        try store.update(id, MemoryChanges(text: "The invoice for ACME-9000 is overdue"))
+        #expect(try store.search(SearchRequest(query: "4471", mode: .text)).isEmpty)
+        #expect(try store.search(SearchRequest(query: "acme-9000", mode: .text)).first?.memory.id == id)
+        try store.forget(id)
+        #expect(try store.search(SearchRequest(query: "acme-9000", mode: .text)).isEmpty)
+        try expectIntact(store)
+    }
+
+    @Test func recencyAndImportanceReorderResults() throws {
+        let folder = try TemporaryFolder()
+        let store = try makeStore(folder)
+        let now = Date()
+        try store.add(NewMemory(text: "project status update alpha", namespace: "p", importance: 0.1, createdAt: now.addingTimeInterval(-30 * 86400)))
+        try store.add(NewMemory(text: "project status update beta", namespace: "p", importance: 0.9, createdAt: now.addingTimeInterval(-60)))
+        let recent = try store.search(SearchRequest(query: "project status update alpha", mode: .vector, limit: 2, recencyHalfLife: 86400, now: now))
+        #expect(recent.first?.memory.text == "project status update beta")
+        let important = try store.search(SearchRequest(query: "project status update alpha", mode: .vector, limit: 2, importanceWeight: 1, now: now))
+        #expect(important.first?.memory.text == "project status update beta")
+        let plain = try store.search(SearchRequest(query: "project status update alpha", mode: .vector, limit: 2, now: now))
+        #expect(plain.first?.memory.text == "project status update alpha")
+    }
+
+    @Test func supersedingAFactKeepsTheOldOneForThePast() throws {
+        let folder = try TemporaryFolder()
+        let store = try makeStore(folder)
+        let old = try store.add(NewMemory(text: "Alice lives in Paris", namespace: "user/alice", kind: .semantic)).memory
+        let before = Date()
+        Thread.sleep(forTimeInterval: 0.01)
+        let new = try store.supersede(old.id, with: NewMemory(text: "Alice lives in Berlin", namespace: "user/alice", kind: .semantic))
+        #expect(new.metadata["supersedes"] == .string(old.id.description))
+        let current = try store.search(SearchRequest(query: "where does alice live", mode: .vector, limit: 5, filter: MemoryFilter(validAt: Date())))
+        #expect(current.map(\.memory.text) == ["Alice lives in Berlin"])
+        let past = try store.search(SearchRequest(query: "where does alice live", mode: .vector, limit: 5, filter: MemoryFilter(validAt: before)))
+        #expect(past.map(\.memory.text) == ["Alice lives in Paris"])
+        try expectIntact(store)
     }
 
     @Test func expiredMemoriesAreSkippedThenPurged() throws {
@@ -320,4 +379,60 @@ func makeStore(_ folder: TemporaryFolder, name: String = "memory", options: Memo
 func expectIntact(_ store: MemoryStore, sourceLocation: SourceLocation = #_sourceLocation) throws {
     let problems = try store.check().problems
     #expect(problems == [], sourceLocation: sourceLocation)
+}
+
+@Suite struct DamagedMemoryStoreTests {
+    @Test func aMissingVectorIndexIsAClearError() throws {
+        let folder = try TemporaryFolder()
+        do {
+            let store = try makeStore(folder)
+            try store.add(NewMemory(text: "something", namespace: "n"))
+        }
+        try FileManager.default.removeItem(atPath: folder.path("memory/vectors-1"))
+        let store = try makeStore(folder)
+        do {
+            _ = try store.search(SearchRequest(query: "something", mode: .vector))
+            Issue.record("searched without an index")
+        } catch let error as MemoryError {
+            #expect(error.description.contains("vectors-1"), "\(error)")
+        }
+        // The records are still readable.
+        #expect(try store.timeline(namespace: "n").items.count == 1)
+    }
+
+    @Test func aDamagedStoreFileIsAClearError() throws {
+        let folder = try TemporaryFolder()
+        do {
+            let store = try makeStore(folder)
+            try store.add(contentsOf: (0..<50).map { NewMemory(text: "memory \($0)", namespace: "n") })
+        }
+        let path = folder.path("memory/store")
+        let handle = try #require(FileHandle(forUpdatingAtPath: path))
+        try handle.truncate(atOffset: 100)
+        try handle.close()
+        do {
+            let store = try makeStore(folder)
+            _ = try store.stats()
+            Issue.record("opened a truncated store")
+        } catch let error as MemoryError {
+            #expect(error.description.contains("store"), "\(error)")
+        }
+    }
+
+    @Test func aFlippedByteIsFoundByCheck() throws {
+        let folder = try TemporaryFolder()
+        do {
+            let store = try makeStore(folder)
+            try store.add(contentsOf: (0..<200).map { NewMemory(text: "memory number \($0) with some words", namespace: "n/\($0 % 5)") })
+        }
+        let path = folder.path("memory/store")
+        var bytes = try #require(FileManager.default.contents(atPath: path))
+        // A byte of every tree page (past the two meta pages): one of them is live.
+        for page in 2..<(bytes.count / 4096) { bytes[page * 4096 + 3000] ^= 0xFF }
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let store = try makeStore(folder)
+        let report = try store.check()
+        #expect(!report.isIntact)
+        #expect(report.problems.contains { $0.contains("page") }, "\(report.problems)")
+    }
 }
