@@ -476,6 +476,10 @@ extension MemoryStore {
     }
 
     func namespaceCounts(under prefix: String?, in tx: ReadTransaction) throws -> [(namespace: String, count: Int)] {
+        // "user/alice/" means "user/alice"; "" and "/" mean every namespace.
+        var prefix = prefix
+        while let last = prefix?.last, last == "/" { prefix?.removeLast() }
+        if prefix?.isEmpty == true { prefix = nil }
         var found: [(String, Int)] = []
         try tx.scan(in: StoreLayout.namespaces, prefix: prefix.map { Array($0.utf8) }) { key, value in
             let namespace = String(decoding: key, as: UTF8.self)

@@ -117,6 +117,8 @@ func makeStore(_ folder: TemporaryFolder, name: String = "memory", options: Memo
         #expect(hits.allSatisfy { $0.memory.namespace == "few/one" })
         let none = try store.search(SearchRequest(query: "common memory", mode: .vector, limit: 10, filter: MemoryFilter(namespacePrefix: "fe")))
         #expect(none.isEmpty, "a namespace prefix matches whole path segments")
+        let slash = try store.search(SearchRequest(query: "rare memory", mode: .vector, limit: 5, filter: MemoryFilter(namespacePrefix: "few/")))
+        #expect(slash.count == 5, "a trailing slash names the same namespace")
     }
 
     @Test func filtersApplyInsideTheSearch() throws {
