@@ -41,14 +41,21 @@ public final class MemoryStore: @unchecked Sendable {
         /// HNSW candidate list size for searches: higher finds more of the true nearest
         /// neighbours, slower (see ``VectorIndex/VectorIndex/efSearch``).
         public var efSearch = 96
+        /// HNSW graph degree and build-time candidate list, used when the store is created: the
+        /// defaults (16, 100, as Chroma's) reach recall@10 ≥ 0.95 on sentence embeddings at
+        /// half the build cost of efConstruction 200.
+        public var M = 16
+        public var efConstruction = 100
 
-        public init(create: Bool = true, elementType: ElementType = .float32, durability: MappedStore.Durability = .full, writerTimeout: Duration = .seconds(30), maxVectors: Int = 1 << 24, efSearch: Int = 96) {
+        public init(create: Bool = true, elementType: ElementType = .float32, durability: MappedStore.Durability = .full, writerTimeout: Duration = .seconds(30), maxVectors: Int = 1 << 24, efSearch: Int = 96, M: Int = 16, efConstruction: Int = 100) {
             self.create = create
             self.elementType = elementType
             self.durability = durability
             self.writerTimeout = writerTimeout
             self.maxVectors = maxVectors
             self.efSearch = efSearch
+            self.M = M
+            self.efConstruction = efConstruction
         }
     }
 
@@ -81,7 +88,7 @@ public final class MemoryStore: @unchecked Sendable {
             guard let dimension = embedder?.dimension ?? dimension else {
                 throw MemoryError.invalidField("creating a store needs an embedder or a vector dimension.")
             }
-            try Self.create(path: path, manifest: Manifest(embedder: embedder?.name ?? embedderName ?? "external-\(dimension)", dimension: dimension, elementType: options.elementType))
+            try Self.create(path: path, manifest: Manifest(embedder: embedder?.name ?? embedderName ?? "external-\(dimension)", dimension: dimension, elementType: options.elementType), options: options)
         }
         manifest = try Manifest.read(folder: path)
         if let embedder {
@@ -107,7 +114,7 @@ public final class MemoryStore: @unchecked Sendable {
 
     /// Makes the folder: the vector index, the store with its trees, then the manifest (last: a
     /// folder with a manifest is a complete store).
-    private static func create(path: String, manifest: Manifest) throws {
+    private static func create(path: String, manifest: Manifest, options: Options) throws {
         let manager = FileManager.default
         try? manager.createDirectory(atPath: path, withIntermediateDirectories: true)
         let known: Set<String> = ["store", "store-lock", "vectors-1", "manifest.json.new"]
@@ -118,7 +125,7 @@ public final class MemoryStore: @unchecked Sendable {
         // Leftovers of a creation that crashed are remade.
         for name in present { try? manager.removeItem(atPath: path + "/" + name) }
         try engine {
-            _ = try VectorIndex.create(at: path + "/vectors-1", configuration: IndexConfiguration(dimension: manifest.dimension, metric: .cosine, elementType: manifest.elementType))
+            _ = try VectorIndex.create(at: path + "/vectors-1", configuration: IndexConfiguration(dimension: manifest.dimension, metric: .cosine, elementType: manifest.elementType, M: options.M, efConstruction: options.efConstruction))
             let store = try MappedStore(path: path + "/store")
             try store.write { tx in
                 for tree in StoreLayout.allTrees { _ = try tx.createTree(tree) }
