@@ -177,7 +177,8 @@ extension VectorIndex {
         try grow(directory + "/graph", to: IndexStorage.headerSize + count * storage.nodeSize, step: 1024 * storage.nodeSize)
     }
 
-    /// Grows a file (blocks allocated) so that it holds `size` bytes, in steps that double it.
+    /// Grows a file (blocks allocated) so that it holds `size` bytes, in steps of an eighth of its
+    /// size (at least `step`): few enough growths, at most 12.5% of the disk space unused.
     func grow(_ path: String, to size: Int, step: Int) throws {
         let known = fileSizes[path] ?? 0
         guard size > known else { return }
@@ -185,7 +186,7 @@ extension VectorIndex {
             let file = try SystemFile(path: path)
             let current = Int(try file.size())
             if current < size {
-                try file.grow(to: Int64(max(size, current + max(step, current))))
+                try file.grow(to: Int64(max(size, current + max(step, current / 8))))
             }
             fileSizes[path] = Int(try file.size())
         } catch {
