@@ -9,16 +9,20 @@ struct TextMatch: Sendable, Hashable {
     var score: Double
 }
 
-/// A BM25 full-text index kept in four trees of a ``MappedStore``, so it commits and rolls back
+/// A BM25 full-text index kept in five trees of a ``MappedStore``, so it commits and rolls back
 /// with the transaction that changes the documents it indexes.
 ///
 /// Documents are 16-byte ids with a text; the text is not stored (``remove(document:text:in:)``
-/// is given it again). Terms are what ``TextTokenizer`` makes of the text. `docs/text-search.md`
-/// describes the scoring and the key layout:
-/// - `text.postings`: term + 0x00 + id → term frequency (UInt16 LE, saturating) + document length (UInt32 LE)
+/// is given it again). Terms are what ``TextTokenizer`` makes of the text. Each document gets a
+/// number (increasing, never reused) and postings are kept in blocks of up to
+/// ``blockCapacity`` documents per term, delta- and varint-coded: about 3 bytes per posting.
+/// `docs/text-search.md` describes the scoring and the key layout:
+/// - `text.postings`: term + 0x00 + first document number of the block (UInt32 BE) → block
+///   (varint count, then per document: number delta, term frequency, document length, varints)
 /// - `text.terms`: term → document frequency (UInt32 LE)
-/// - `text.docs`: id → document length in terms (UInt32 LE)
-/// - `text.stats`: `"totals"` → document count + total length (UInt64 LE each)
+/// - `text.docs`: id → document number (UInt32 LE) + document length in terms (UInt32 LE)
+/// - `text.ids`: document number (UInt32 BE) → id
+/// - `text.stats`: `"totals"` → document count + total length + next document number (UInt64 LE each)
 ///
 /// Write operations create the trees when missing; read operations treat missing trees as an
 /// empty index. Errors are those of the store (``StoreError``) and ``MemoryError`` for bad arguments.
@@ -29,13 +33,17 @@ enum TextIndex {
     static let b = 0.75
     /// The length of a document id, in bytes.
     static let idLength = 16
+    /// Documents per posting block: small enough that adding or removing a document rewrites a
+    /// few hundred bytes per term, large enough that the block keys cost little.
+    static let blockCapacity = 128
 
     enum Tree {
         static let postings = "text.postings"
         static let terms = "text.terms"
         static let docs = "text.docs"
+        static let ids = "text.ids"
         static let stats = "text.stats"
-        static let all = [postings, terms, docs, stats]
+        static let all = [postings, terms, docs, ids, stats]
     }
 
     private static let totalsKey = Array("totals".utf8)
@@ -44,8 +52,9 @@ enum TextIndex {
 
     /// Indexes `text` as document `id`.
     ///
-    /// Cost: tokenising the text, then for each distinct term one posting put and one document
-    /// frequency update, plus three puts for the document and the totals.
+    /// Cost: tokenising the text, then for each distinct term a read and a write of the term's
+    /// last posting block (a few hundred bytes) and one document frequency update, plus four
+    /// puts for the document and the totals.
     /// - Throws: `.invalidID` when `id` is not 16 bytes; `.invalidField` when the document is
     ///   already indexed (remove it with its old text first); store errors.
     static func add(document id: [UInt8], text: String, in tx: WriteTransaction) throws {
@@ -54,17 +63,34 @@ enum TextIndex {
         guard try !tx.contains(id, in: Tree.docs) else {
             throw MemoryError.invalidField("document \(hex(id)) is already in the text index; remove it with its old text before adding it again.")
         }
+        var totals = try self.totals(in: tx) ?? Totals()
+        let number = UInt32(truncatingIfNeeded: totals.next)
+        guard totals.next < UInt64(UInt32.max) else {
+            throw MemoryError.engine("the text index has numbered 4 billion documents; export and re-import the store to renumber them.")
+        }
         let (frequencies, length) = termFrequencies(text)
-        let lengthBytes = littleEndianBytes(length)
         for (term, frequency) in frequencies {
-            try tx.put(postingKey(term, id), littleEndianBytes(UInt16(clamping: frequency)) + lengthBytes, in: Tree.postings)
+            let prefix = term + [0]
+            var last: (key: [UInt8], block: PostingBlock)?
+            try tx.scan(in: Tree.postings, prefix: prefix, reverse: true) { key, value in
+                last = (Array(key), try PostingBlock(value, term: term))
+                return false
+            }
+            if var (key, block) = last, block.entries.count < blockCapacity {
+                block.entries.append(Posting(document: number, frequency: UInt32(clamping: frequency), length: length))
+                try tx.put(key, block.encoded, in: Tree.postings)
+            } else {
+                let block = PostingBlock(entries: [Posting(document: number, frequency: UInt32(clamping: frequency), length: length)])
+                try tx.put(prefix + bigEndianBytes(number), block.encoded, in: Tree.postings)
+            }
             let documentFrequency = try storedUInt32(for: term, in: Tree.terms, tx) ?? 0
             try tx.put(term, littleEndianBytes(documentFrequency &+ 1), in: Tree.terms)
         }
-        try tx.put(id, lengthBytes, in: Tree.docs)
-        var totals = try self.totals(in: tx) ?? Totals()
+        try tx.put(id, littleEndianBytes(number) + littleEndianBytes(length), in: Tree.docs)
+        try tx.append(bigEndianBytes(number), id, in: Tree.ids)
         totals.documents += 1
         totals.length += UInt64(length)
+        totals.next += 1
         try tx.put(totalsKey, totals.encoded, in: Tree.stats)
     }
 
@@ -72,16 +98,29 @@ enum TextIndex {
     /// added. Removing a document that is not indexed does nothing.
     ///
     /// `text` must be the text the document was added with: postings of terms it lacks would stay
-    /// behind and still find the document.
-    /// Cost: tokenising the text, then for each distinct term one posting delete and one document
-    /// frequency update.
+    /// behind (they are never returned: the document's number is gone from `text.ids`).
+    /// Cost: tokenising the text, then for each distinct term a read and a write of one posting
+    /// block and one document frequency update.
     /// - Throws: `.invalidID` when `id` is not 16 bytes; store errors.
     static func remove(document id: [UInt8], text: String, in tx: WriteTransaction) throws {
         try checkID(id)
         guard var totals = try totals(in: tx),
-              let length = try storedUInt32(for: id, in: Tree.docs, tx) else { return }
+              let entry = try tx.withValue(for: id, in: Tree.docs, { raw -> (UInt32, UInt32) in
+                  guard raw.count == 8 else { throw damaged("a document entry has a \(raw.count)-byte value instead of 8") }
+                  return (loadUInt32(raw, at: 0), loadUInt32(raw, at: 4))
+              }) else { return }
+        let (number, length) = entry
         for (term, _) in termFrequencies(text).frequencies {
-            guard try tx.delete(postingKey(term, id), in: Tree.postings) else { continue }
+            let prefix = term + [0]
+            var found: (key: [UInt8], block: PostingBlock)?
+            // The block holding `number` is the last one starting at or before it.
+            try tx.scan(in: Tree.postings, to: prefix + bigEndianBytes(number &+ 1), prefix: prefix, reverse: true) { key, value in
+                found = (Array(key), try PostingBlock(value, term: term))
+                return false
+            }
+            guard var (key, block) = found, let index = block.entries.firstIndex(where: { $0.document == number }) else { continue }
+            block.entries.remove(at: index)
+            if block.entries.isEmpty { try tx.delete(key, in: Tree.postings) } else { try tx.put(key, block.encoded, in: Tree.postings) }
             let documentFrequency = try storedUInt32(for: term, in: Tree.terms, tx) ?? 0
             if documentFrequency > 1 {
                 try tx.put(term, littleEndianBytes(documentFrequency - 1), in: Tree.terms)
@@ -90,6 +129,7 @@ enum TextIndex {
             }
         }
         try tx.delete(id, in: Tree.docs)
+        try tx.delete(bigEndianBytes(number), in: Tree.ids)
         totals.documents -= min(totals.documents, 1)
         totals.length -= min(totals.length, UInt64(length))
         try tx.put(totalsKey, totals.encoded, in: Tree.stats)
@@ -97,7 +137,8 @@ enum TextIndex {
 
     // MARK: Searching
 
-    /// The `limit` documents that best match `query` by BM25, best first; equal scores in id order.
+    /// The `limit` documents that best match `query` by BM25, best first; equal scores in
+    /// document order (the order they were added).
     ///
     /// score(D) = Σ over the distinct query terms t in D of
     ///   idf(t) · tf·(k1 + 1) / (tf + k1·(1 − b + b·|D|/avgdl)),
@@ -107,8 +148,9 @@ enum TextIndex {
     /// documents still gets up to `limit` of them. It is called in score order, and only until
     /// `limit` documents are accepted. A query without terms (empty, or only stop words) finds nothing.
     ///
-    /// Cost: one prefix scan of the postings per distinct query term (the document length is in
-    /// the posting), then O(n + limit·log n) for n matching documents.
+    /// Cost: one prefix scan of the posting blocks per distinct query term (the document length
+    /// is in the posting), then O(n + limit·log n) for n matching documents, and one id lookup
+    /// per document looked at.
     /// - Throws: store errors, `.engine` for a damaged index, and what `accept` throws.
     static func search(_ query: String, limit: Int, in tx: ReadTransaction, accept: (([UInt8]) throws -> Bool)? = nil) throws -> [TextMatch] {
         guard limit > 0, let totals = try totals(in: tx), totals.documents > 0 else { return [] }
@@ -116,24 +158,21 @@ enum TextIndex {
         guard !terms.isEmpty else { return [] }
         let documentCount = Double(totals.documents)
         let averageLength = totals.length > 0 ? Double(totals.length) / documentCount : 1
-        var scores: [DocumentKey: Double] = [:]
+        var scores: [UInt32: Double] = [:]
         for term in terms {
             guard let documentFrequency = try storedUInt32(for: term, in: Tree.terms, tx) else { continue }
             let df = Double(documentFrequency)
             let idf = log(1 + (documentCount - df + 0.5) / (df + 0.5))
-            let prefix = term + [0]
-            try tx.scan(in: Tree.postings, prefix: prefix) { key, value in
-                guard key.count == prefix.count + idLength, value.count >= 6 else {
-                    throw MemoryError.engine("the text index is damaged: a posting of term '\(String(decoding: term, as: UTF8.self))' has a \(key.count)-byte key and a \(value.count)-byte value; rebuild the index.")
+            try tx.scan(in: Tree.postings, prefix: term + [0]) { _, value in
+                try PostingBlock.forEach(value, term: term) { posting in
+                    let frequency = Double(posting.frequency)
+                    let saturation = frequency * (k1 + 1) / (frequency + k1 * (1 - b + b * Double(posting.length) / averageLength))
+                    scores[posting.document, default: 0] += idf * saturation
                 }
-                let frequency = Double(loadUInt16(value, at: 0))
-                let length = Double(loadUInt32(value, at: 2))
-                let saturation = frequency * (k1 + 1) / (frequency + k1 * (1 - b + b * length / averageLength))
-                scores[DocumentKey(key, at: prefix.count), default: 0] += idf * saturation
                 return true
             }
         }
-        return try best(scores, limit: limit, accept: accept)
+        return try best(scores, limit: limit, in: tx, accept: accept)
     }
 
     /// The number of documents indexed and the sum of their lengths in terms.
@@ -143,40 +182,68 @@ enum TextIndex {
     }
 
     /// What is inconsistent in the index (empty when nothing): every document frequency must count
-    /// its postings, every posting carry its document's length, and the totals sum the documents.
+    /// its postings, every posting carry its document's length, numbers and ids must map both
+    /// ways, and the totals sum the documents.
     /// Cost: reads the whole index; for tests and `check` tools.
     static func problems(in tx: ReadTransaction) throws -> [String] {
         guard try totals(in: tx) != nil else { return [] }
         var problems: [String] = []
-        var lengths: [DocumentKey: UInt32] = [:]
+        var lengths: [UInt32: UInt32] = [:]
+        var numbers: [UInt32: [UInt8]] = [:]
         var totalLength: UInt64 = 0
         try tx.scan(in: Tree.docs) { key, value in
-            guard key.count == idLength, value.count == 4 else {
+            guard key.count == idLength, value.count == 8 else {
                 problems.append("a document entry has a \(key.count)-byte key and a \(value.count)-byte value")
                 return true
             }
-            let length = loadUInt32(value, at: 0)
-            lengths[DocumentKey(key, at: 0)] = length
+            let number = loadUInt32(value, at: 0)
+            let length = loadUInt32(value, at: 4)
+            lengths[number] = length
+            numbers[number] = Array(key)
             totalLength += UInt64(length)
             return true
         }
+        var idEntries = 0
+        try tx.scan(in: Tree.ids) { key, value in
+            idEntries += 1
+            guard key.count == 4, value.count == idLength else {
+                problems.append("an id entry has a \(key.count)-byte key and a \(value.count)-byte value")
+                return true
+            }
+            let number = UInt32(bigEndian: key.loadUnaligned(as: UInt32.self))
+            if numbers[number] != Array(value) { problems.append("document number \(number) names \(hex(Array(value))) but that document has another number") }
+            return true
+        }
+        if idEntries != numbers.count { problems.append("\(idEntries) id entries for \(numbers.count) documents") }
         let totals = try self.totals(in: tx) ?? Totals()
         if totals.documents != UInt64(lengths.count) || totals.length != totalLength {
             problems.append("the totals say \(totals.documents) documents of \(totals.length) terms; the documents are \(lengths.count) of \(totalLength)")
         }
+        if let highest = lengths.keys.max(), UInt64(highest) >= totals.next {
+            problems.append("document number \(highest) is not below the next number \(totals.next)")
+        }
         var postingCounts: [[UInt8]: UInt32] = [:]
         try tx.scan(in: Tree.postings) { key, value in
-            guard key.count > idLength + 1, key[key.count - idLength - 1] == 0, value.count == 6 else {
-                problems.append("a posting has a \(key.count)-byte key and a \(value.count)-byte value")
+            guard key.count > 5, key[key.count - 5] == 0 else {
+                problems.append("a posting block has a \(key.count)-byte key")
                 return true
             }
-            let term = Array(key[0..<(key.count - idLength - 1)])
-            postingCounts[term, default: 0] += 1
-            let document = DocumentKey(key, at: key.count - idLength)
-            if lengths[document] != loadUInt32(value, at: 2) {
-                problems.append("the posting of '\(String(decoding: term, as: UTF8.self))' for \(hex(document.bytes)) has length \(loadUInt32(value, at: 2)); the document has \(lengths[document].map(String.init) ?? "no entry")")
+            let term = Array(key[0..<(key.count - 5)])
+            let start = UInt32(bigEndian: key.loadUnaligned(fromByteOffset: key.count - 4, as: UInt32.self))
+            do {
+                let block = try PostingBlock(value, term: term)
+                if block.entries.isEmpty || block.entries.count > blockCapacity { problems.append("a block of '\(String(decoding: term, as: UTF8.self))' holds \(block.entries.count) postings") }
+                if let first = block.entries.first, first.document < start { problems.append("a block of '\(String(decoding: term, as: UTF8.self))' starting at \(start) holds document \(first.document)") }
+                for posting in block.entries {
+                    postingCounts[term, default: 0] += 1
+                    if lengths[posting.document] != posting.length {
+                        problems.append("the posting of '\(String(decoding: term, as: UTF8.self))' for document \(posting.document) has length \(posting.length); the document has \(lengths[posting.document].map(String.init) ?? "no entry")")
+                    }
+                }
+            } catch {
+                problems.append("\(error)")
             }
-            return true
+            return problems.count < 100
         }
         var documentFrequencies: [[UInt8]: UInt32] = [:]
         try tx.scan(in: Tree.terms) { key, value in
@@ -189,41 +256,82 @@ enum TextIndex {
         return problems
     }
 
-    // MARK: Ranking
+    // MARK: Posting blocks
 
-    /// A document id held as two integers (no allocation), ordered like its bytes.
-    private struct DocumentKey: Hashable, Comparable {
-        var high: UInt64
-        var low: UInt64
+    /// One document's entry in a term's postings.
+    struct Posting: Equatable {
+        var document: UInt32
+        var frequency: UInt32
+        var length: UInt32
+    }
 
-        init(_ raw: UnsafeRawBufferPointer, at offset: Int) {
-            high = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-            low = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))
+    /// The postings of one term for a range of document numbers, in number order.
+    struct PostingBlock {
+        var entries: [Posting]
+
+        init(entries: [Posting]) { self.entries = entries }
+
+        init(_ raw: UnsafeRawBufferPointer, term: [UInt8]) throws {
+            var entries: [Posting] = []
+            try Self.forEach(raw, term: term) { entries.append($0) }
+            self.entries = entries
         }
 
-        var bytes: [UInt8] {
-            withUnsafeBytes(of: (high.bigEndian, low.bigEndian)) { Array($0) }
+        /// Visits the postings of an encoded block without building an array.
+        static func forEach(_ raw: UnsafeRawBufferPointer, term: [UInt8], _ body: (Posting) -> Void) throws {
+            var offset = 0
+            guard let count = readVarint(raw, &offset) else { throw damagedBlock(term) }
+            var document: UInt32 = 0
+            for index in 0..<count {
+                guard let delta = readVarint(raw, &offset), let frequency = readVarint(raw, &offset), let length = readVarint(raw, &offset) else {
+                    throw damagedBlock(term)
+                }
+                document = index == 0 ? delta : document &+ delta
+                body(Posting(document: document, frequency: frequency, length: length))
+            }
+            guard offset == raw.count else { throw damagedBlock(term) }
         }
 
-        static func < (lhs: DocumentKey, rhs: DocumentKey) -> Bool {
-            (lhs.high, lhs.low) < (rhs.high, rhs.low)
+        var encoded: [UInt8] {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(1 + entries.count * 4)
+            writeVarint(UInt32(entries.count), to: &bytes)
+            var previous: UInt32 = 0
+            for (index, posting) in entries.enumerated() {
+                writeVarint(index == 0 ? posting.document : posting.document &- previous, to: &bytes)
+                writeVarint(posting.frequency, to: &bytes)
+                writeVarint(posting.length, to: &bytes)
+                previous = posting.document
+            }
+            return bytes
+        }
+
+        private static func damagedBlock(_ term: [UInt8]) -> MemoryError {
+            damaged("a posting block of term '\(String(decoding: term, as: UTF8.self))' does not decode")
         }
     }
 
+    static func damaged(_ problem: String) -> MemoryError {
+        MemoryError.engine("the text index is damaged: \(problem); run `mnemap check`, and export and re-import the store to rebuild it.")
+    }
+
+    // MARK: Ranking
+
     private struct Candidate {
-        var key: DocumentKey
+        var document: UInt32
         var score: Double
 
-        /// Higher score first; equal scores in id order.
+        /// Higher score first; equal scores in document order.
         func ranksBefore(_ other: Candidate) -> Bool {
-            score > other.score || (score == other.score && key < other.key)
+            score > other.score || (score == other.score && document < other.document)
         }
     }
 
     /// The best `limit` accepted candidates, best first: a heap of all candidates (built in O(n)),
-    /// popped until `limit` are accepted, so `accept` runs only on the ones looked at.
-    private static func best(_ scores: [DocumentKey: Double], limit: Int, accept: (([UInt8]) throws -> Bool)?) throws -> [TextMatch] {
-        var heap = scores.map { Candidate(key: $0.key, score: $0.value) }
+    /// popped until `limit` are accepted, so ids are looked up and `accept` runs only on the ones
+    /// looked at.
+    private static func best(_ scores: [UInt32: Double], limit: Int, in tx: ReadTransaction, accept: (([UInt8]) throws -> Bool)?) throws -> [TextMatch] {
+        var heap = scores.map { Candidate(document: $0.key, score: $0.value) }
         for index in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(&heap, from: index, count: heap.count) }
         var matches: [TextMatch] = []
         var count = heap.count
@@ -232,7 +340,8 @@ enum TextIndex {
             count -= 1
             heap.swapAt(0, count)
             siftDown(&heap, from: 0, count: count)
-            let id = top.key.bytes
+            // A posting left behind by a removal with a different text names no document: skipped.
+            guard let id = try tx.get(bigEndianBytes(top.document), in: Tree.ids) else { continue }
             if try accept?(id) ?? true { matches.append(TextMatch(id: id, score: top.score)) }
         }
         return matches
@@ -257,15 +366,18 @@ enum TextIndex {
     private struct Totals {
         var documents: UInt64 = 0
         var length: UInt64 = 0
+        /// The number the next document gets.
+        var next: UInt64 = 0
 
-        var encoded: [UInt8] { littleEndianBytes(documents) + littleEndianBytes(length) }
+        var encoded: [UInt8] { littleEndianBytes(documents) + littleEndianBytes(length) + littleEndianBytes(next) }
     }
 
     /// The totals, or nil when the index has never been written (its trees do not exist).
     private static func totals(in tx: ReadTransaction) throws -> Totals? {
         do {
             return try tx.withValue(for: totalsKey, in: Tree.stats) { raw in
-                raw.count == 16 ? Totals(documents: loadUInt64(raw, at: 0), length: loadUInt64(raw, at: 8)) : Totals()
+                guard raw.count == 24 else { throw damaged("the totals have \(raw.count) bytes instead of 24") }
+                return Totals(documents: loadUInt64(raw, at: 0), length: loadUInt64(raw, at: 8), next: loadUInt64(raw, at: 16))
             } ?? Totals()
         } catch let error as StoreError where error.reason == .treeNotFound(Tree.stats) {
             return nil
@@ -296,14 +408,6 @@ enum TextIndex {
         }
     }
 
-    private static func postingKey(_ term: [UInt8], _ id: [UInt8]) -> [UInt8] {
-        var key = term
-        key.reserveCapacity(term.count + 1 + id.count)
-        key.append(0)
-        key.append(contentsOf: id)
-        return key
-    }
-
     private static func checkID(_ id: [UInt8]) throws {
         guard id.count == idLength else { throw MemoryError.invalidID("a document id has \(idLength) bytes, not \(id.count)") }
     }
@@ -313,12 +417,34 @@ enum TextIndex {
     }
 }
 
-private func littleEndianBytes<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
-    withUnsafeBytes(of: value.littleEndian) { Array($0) }
+private func bigEndianBytes(_ value: UInt32) -> [UInt8] {
+    withUnsafeBytes(of: value.bigEndian) { Array($0) }
 }
 
-private func loadUInt16(_ raw: UnsafeRawBufferPointer, at offset: Int) -> UInt16 {
-    UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+private func writeVarint(_ value: UInt32, to bytes: inout [UInt8]) {
+    var value = value
+    while value >= 0x80 {
+        bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+        value >>= 7
+    }
+    bytes.append(UInt8(value))
+}
+
+private func readVarint(_ raw: UnsafeRawBufferPointer, _ offset: inout Int) -> UInt32? {
+    var value: UInt32 = 0
+    var shift: UInt32 = 0
+    while offset < raw.count, shift < 35 {
+        let byte = raw[offset]
+        offset += 1
+        value |= UInt32(byte & 0x7F) << shift
+        if byte < 0x80 { return value }
+        shift += 7
+    }
+    return nil
+}
+
+private func littleEndianBytes<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
+    withUnsafeBytes(of: value.littleEndian) { Array($0) }
 }
 
 private func loadUInt32(_ raw: UnsafeRawBufferPointer, at offset: Int) -> UInt32 {
