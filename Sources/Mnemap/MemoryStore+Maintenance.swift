@@ -116,6 +116,7 @@ extension MemoryStore {
             if timelineEntries != report.memories { report.problems.append("timeline: \(timelineEntries) entries for \(report.memories) memories") }
             let text = try TextIndex.statistics(in: tx)
             if text.documents != report.memories { report.problems.append("text index: \(text.documents) documents for \(report.memories) memories") }
+            report.problems += try TextIndex.problems(in: tx).prefix(20).map { "text index: \($0)" }
         }
         return report
     }
