@@ -182,10 +182,10 @@ import Testing
         #expect(abs(matches[1].score - expected1) < 1e-12)
     }
 
-    @Test func equalScoresAreOrderedByID() throws {
-        try add([30: "same words", 10: "same words", 20: "same words"])
-        #expect(try search("same") == [10, 20, 30])
-        #expect(try search("same", limit: 2) == [10, 20])
+    @Test func equalScoresAreInTheOrderDocumentsWereAdded() throws {
+        for number in [30, 10, 20] { try add([number: "same words"]) }
+        #expect(try search("same") == [30, 10, 20])
+        #expect(try search("same", limit: 2) == [30, 10])
     }
 
     @Test func searchAgreesWithADirectBM25Computation() throws {
