@@ -89,7 +89,9 @@ enum MemoryRoutes {
                 guard let current = try store.get(id), access.allows(current.namespace) else { throw APIError.memoryNotFound(text) }
                 if let merge {
                     var metadata = current.metadata
-                    for (key, value) in merge { metadata[key] = value.isNull ? nil : value }
+                    for (key, value) in merge {
+                        if value.isNull { metadata.removeValue(forKey: key) } else { metadata[key] = value }
+                    }
                     changes.metadata = metadata
                 }
                 return try store.update(id, changes)

@@ -49,26 +49,44 @@ enum TransferRoutes {
             let query = try QueryParameters(request, allowed: ["batch"])
             let batch = try query.integer("batch") ?? 256
             try checkLimit(batch, maximum: state.limits.maxBatch, name: "batch")
-            let bytes = try await request.bytes(limit: state.limits.maxBodyBytes)
-            if access.namespace != nil { try checkNamespaces(bytes, access) }
-            let progress = try await state.run(.write) { store in try store.importJSONLines(bytes: bytes, batchSize: batch) }
+            var bytes = try await request.bytes(limit: state.limits.maxBodyBytes)
+            if access.namespace != nil { bytes = try confined(bytes, access) }
+            let lines = bytes
+            let progress = try await state.run(.write) { store in try store.importJSONLines(bytes: lines, batchSize: batch) }
             return jsonResponse([
                 "lines": .number(Double(progress.lines)), "added": .number(Double(progress.added)), "skipped": .number(Double(progress.skipped)),
             ])
         }
     }
 
-    /// Refuses an import with a line whose namespace is outside the token's, before any line is added.
-    static func checkNamespaces(_ bytes: [UInt8], _ access: Access) throws {
-        for (number, line) in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
-            guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { continue }
-            guard let value = try? JSONValue(parsing: line), case .string(let namespace)? = value["namespace"] else {
+    /// The lines of an import by a token confined to a namespace: refused (before any is added) when
+    /// a line's namespace is outside the token's, and without their `id`s. Ids are store-wide: keeping
+    /// one would tell whether a memory with that id exists in another namespace (it would be skipped
+    /// as already present). Such lines get new ids; exact duplicates are still skipped.
+    static func confined(_ bytes: [UInt8], _ access: Access) throws -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+        if bytes.last == 0x0A { lines.removeLast() }
+        for (number, line) in lines.enumerated() {
+            guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else {
+                output.append(0x0A)
+                continue
+            }
+            guard let value = try? JSONValue(parsing: line), case .object(var members) = value, case .string(let namespace)? = members["namespace"] else {
                 throw APIError.badRequest("invalid_line", "line \(number + 1): not a JSON object with a 'namespace' string; nothing was imported.")
             }
             guard access.allows(namespace) else {
                 throw APIError(.forbidden, "namespace_forbidden", "line \(number + 1): this token is confined to namespace '\(access.namespace!)'; '\(namespace)' is outside it. Nothing was imported.")
             }
+            if members.removeValue(forKey: "id") != nil {
+                output += Array(JSONValue.object(members).jsonText.utf8)
+            } else {
+                output += line
+            }
+            output.append(0x0A)
         }
+        return output
     }
 }
 
