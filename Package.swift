@@ -173,9 +173,12 @@ let package = Package(
         .testTarget(
             name: "MnemapServerTests",
             dependencies: [
-                "MnemapServer", "Mnemap", "Embeddings", "MnemapTestSupport",
+                "MnemapServer", "Mnemap", "MappedStore", "Embeddings", "MnemapTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(
