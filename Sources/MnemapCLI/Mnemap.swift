@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct Mnemap: AsyncParsableCommand {
+struct Mnemap: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mnemap",
         abstract: "Persistent memory for AI agents, on memory-mapped files.",

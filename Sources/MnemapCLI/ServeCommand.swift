@@ -5,7 +5,7 @@ import Mnemap
 import MnemapServer
 
 /// `mnemap serve`: the HTTP API over a store.
-struct ServeCommand: AsyncParsableCommand {
+struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve a store over HTTP: JSON endpoints for agents, /metrics, /openapi.json.",
@@ -40,7 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level takes trace, debug, info, notice, warning, error or critical.") }
     }
 
-    func run() async throws {
+    func run() throws {
         var logger = Logger(label: "mnemap.server")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let server: MemoryServer
@@ -68,7 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
             printError(failure.message)
             throw ExitCode(1)
         }
-        try await server.application.runService()
+        try runBlocking { try await server.application.runService() }
     }
 
     /// The tokens of --tokens, --token or $MNEMAP_TOKEN (none: no authentication).
