@@ -111,7 +111,10 @@ struct ErrorMiddleware: RouterMiddleware {
         switch error.status {
         case .notFound:
             let path = request.uri.path
-            let methods = endpoints().filter { Endpoint.matches(pattern: $0.path, path: path) }.map(\.method)
+            // The router prefers literal segments to parameters: /v1/memories/batch is not /v1/memories/{id}.
+            let matching = endpoints().filter { Endpoint.matches(pattern: $0.path, path: path) }
+            let fewest = matching.map(\.parameterCount).min()
+            let methods = matching.filter { $0.parameterCount == fewest }.map(\.method)
             if !methods.isEmpty {
                 return APIError(
                     .methodNotAllowed, "method_not_allowed", "\(request.method) is not allowed on \(path); use \(methods.joined(separator: " or ")).",

@@ -81,6 +81,9 @@ public struct AccessToken: Sendable, Hashable {
         guard !prefix.split(separator: "/", omittingEmptySubsequences: false).contains(where: \.isEmpty) else {
             throw ServerSetupError("\(place): the namespace '\(text)' has an empty segment; write a path such as user/alice.")
         }
+        guard !prefix.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }), prefix.utf8.count <= 512 else {
+            throw ServerSetupError("\(place): the namespace '\(text)' has a control character or more than 512 bytes; write a path such as user/alice.")
+        }
         return String(prefix)
     }
 }

@@ -34,8 +34,11 @@ struct Access: Sendable {
     /// token's prefix, the token's prefix when none is asked for.
     /// - Throws: 403 `namespace_forbidden` when the prefix asked for reaches outside the token's.
     func confine(_ requested: String?) throws(APIError) -> String? {
+        guard let requested, !requested.allSatisfy({ $0 == "/" }) else { return namespace }
+        do { _ = try AccessToken.validPrefix(requested, place: "the namespace prefix") } catch {
+            throw APIError.invalidField("\(error.description)")
+        }
         guard let prefix = namespace else { return requested }
-        guard let requested, !requested.allSatisfy({ $0 == "/" }) else { return prefix }
         guard allows(requested) else { throw Self.forbidden(requested, prefix: prefix) }
         return requested
     }

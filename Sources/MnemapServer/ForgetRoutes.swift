@@ -14,7 +14,7 @@ enum ForgetRoutes {
             let dryRun = try fields.bool("dryRun") ?? false
             let confirmed = try fields.bool("confirm") ?? false
             if try fields.bool("expired") == true {
-                guard !fields.has("filter") else { throw APIError.invalidField("'expired' forgets every expired memory; it does not take a 'filter'.") }
+                guard fields.members["filter"]?.isNull ?? true else { throw APIError.invalidField("'expired' forgets every expired memory; it does not take a 'filter'.") }
                 if let prefix = access.namespace {
                     throw APIError(.forbidden, "store_wide_forbidden", "forgetting expired memories concerns the whole store, and this token is confined to namespace '\(prefix)'.")
                 }
@@ -26,7 +26,7 @@ enum ForgetRoutes {
                 let count = try await state.run(.write) { store in try store.purgeExpired(now: now) }
                 return jsonResponse(["forgotten": .number(Double(count))])
             }
-            guard fields.has("filter") else {
+            guard fields.has("filter"), !fields.isNull("filter") else {
                 throw APIError.invalidField("say what to forget: 'filter' (such as {\"namespace\": \"user/alice\"}) or \"expired\": true; a single memory goes with DELETE /v1/memories/{id}.")
             }
             var filter = try fields.filter("filter")

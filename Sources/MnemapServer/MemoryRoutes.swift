@@ -18,7 +18,7 @@ enum MemoryRoutes {
             try access.require(memory.namespace)
             let options = try addOptions(fields)
             if let supersedes = try fields.string("supersedes") {
-                guard !fields.has("dedupe") else { throw APIError.invalidField("'supersedes' and 'dedupe' do not go together.") }
+                guard options.nearDuplicates == .add else { throw APIError.invalidField("'supersedes' and 'dedupe' (skip or update) do not go together.") }
                 let id = try MemoryID(supersedes)
                 let added = try await state.run(.write) { store -> Memory in
                     guard let old = try store.get(id), access.allows(old.namespace) else { throw APIError.memoryNotFound(supersedes) }
@@ -119,7 +119,7 @@ enum MemoryRoutes {
             source: try fields.string("source"), episode: try fields.string("episode"), createdAt: try fields.date("createdAt"), vector: try fields.vector("vector")
         )
         if let ttl = try fields.number("ttl") {
-            guard ttl > 0, ttl.isFinite else { throw APIError.invalidField("'ttl' in \(fields.place) is a positive number of seconds.") }
+            guard ttl > 0, ttl <= 1e11 else { throw APIError.invalidField("'ttl' in \(fields.place) is a positive number of seconds, at most 1e11.") }
             guard memory.expiresAt == nil else { throw APIError.invalidField("give 'expiresAt' or 'ttl' in \(fields.place), not both.") }
             memory.timeToLive(ttl)
         }
@@ -154,11 +154,13 @@ enum MemoryRoutes {
         if fields.has("metadata"), fields.has("mergeMetadata") { throw APIError.invalidField("give 'metadata' (replace) or 'mergeMetadata' (merge), not both.") }
         if changes.vector != nil, changes.text == nil { throw APIError.invalidField("'vector' goes with 'text': it is the new text's vector.") }
         if let ttl = try fields.number("ttl") {
-            guard ttl > 0, ttl.isFinite else { throw APIError.invalidField("'ttl' is a positive number of seconds.") }
+            guard ttl > 0, ttl <= 1e11 else { throw APIError.invalidField("'ttl' is a positive number of seconds, at most 1e11.") }
             guard !fields.has("expiresAt") else { throw APIError.invalidField("give 'expiresAt' or 'ttl', not both.") }
             changes.expiresAt = .some(Date().addingTimeInterval(ttl))
         }
-        guard fields.members.keys.contains(where: { $0 != "vector" }) else {
+        // A null clears the optional times, source and episode; elsewhere it changes nothing.
+        let clearable: Set<String> = ["validFrom", "validUntil", "expiresAt", "source", "episode"]
+        guard fields.members.contains(where: { $0.key != "vector" && (!$0.value.isNull || clearable.contains($0.key)) }) else {
             throw APIError.invalidField("nothing to change: give text, kind, metadata, mergeMetadata, importance, validFrom, validUntil, expiresAt, ttl, source or episode.")
         }
         return changes

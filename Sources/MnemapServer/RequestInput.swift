@@ -29,8 +29,8 @@ extension Request {
         }
         do {
             return try JSONValue(parsing: bytes)
-        } catch {
-            throw APIError.badRequest("invalid_json", "the body is not valid JSON (\(error)); send a JSON object.")
+        } catch MemoryError.invalidJSON(let problem) {
+            throw APIError.badRequest("invalid_json", "the body is not valid JSON: \(problem)")
         }
     }
 }
@@ -203,6 +203,9 @@ struct QueryParameters {
     }
 
     func string(_ name: String) -> String? { values[name] }
+
+    /// A `next` cursor of an earlier page; empty is the first page.
+    func cursor(_ name: String = "after") -> String? { values[name].flatMap { $0.isEmpty ? nil : $0 } }
 
     func requiredString(_ name: String) throws(APIError) -> String {
         guard let value = values[name], !value.isEmpty else { throw APIError.badRequest("missing_parameter", "the query parameter '\(name)' is required.") }

@@ -19,6 +19,8 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         return zip(expected, actual).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
     }
 
+    var parameterCount: Int { path.split(separator: "/").filter { $0.hasPrefix("{") }.count }
+
     /// The path as Hummingbird's router writes parameters (`:id`).
     var routerPath: String {
         path.split(separator: "/").map { $0.hasPrefix("{") ? ":" + $0.dropFirst().dropLast() : String($0) }.reduce("") { $0 + "/" + $1 }

@@ -47,8 +47,11 @@ enum SearchRoutes {
         }
         var request = SearchRequest(query: query, vector: vector, mode: mode, limit: try fields.integer("limit") ?? 10, filter: try fields.filter("filter"))
         request.includeExpired = try fields.bool("includeExpired") ?? false
-        if let weight = try fields.number("vectorWeight") { request.vectorWeight = weight }
-        if let weight = try fields.number("textWeight") { request.textWeight = weight }
+        for key in ["vectorWeight", "textWeight"] {
+            guard let weight = try fields.number(key) else { continue }
+            guard (0...1000).contains(weight) else { throw APIError.invalidField("'\(key)' is a weight from 0 to 1000.") }
+            if key == "vectorWeight" { request.vectorWeight = weight } else { request.textWeight = weight }
+        }
         if let weight = try fields.number("importanceWeight") {
             guard (0...1).contains(weight) else { throw APIError.invalidField("'importanceWeight' is between 0 and 1.") }
             request.importanceWeight = weight
@@ -62,7 +65,7 @@ enum SearchRoutes {
 
     /// The position a page starts at, from the previous page's `next`.
     static func cursor(_ fields: JSONFields) throws(APIError) -> Int {
-        guard let text = try fields.string("after") else { return 0 }
+        guard let text = try fields.string("after"), !text.isEmpty else { return 0 }
         guard let offset = Int(text), offset >= 0 else {
             throw APIError.badRequest("invalid_cursor", "'after' is '\(text)', which is not a cursor this server gave; pass the 'next' of the previous page.")
         }

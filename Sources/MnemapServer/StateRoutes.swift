@@ -13,7 +13,7 @@ enum StateRoutes {
             try access.require(namespace)
             let limit = try query.integer("limit") ?? 100
             try checkLimit(limit, maximum: state.limits.maxResults)
-            let after = query.string("after")
+            let after = query.cursor()
             let page = try await state.run(.read) { store in try store.stateEntries(in: namespace, after: after, limit: limit) }
             let items = page.items.map { entry in
                 var item = JSONText()

@@ -13,7 +13,7 @@ enum TimelineRoutes {
             try checkLimit(limit, maximum: state.limits.maxResults)
             let children = try query.bool("children")
             let newestFirst = try query.bool("newestFirst")
-            let after = query.string("after")
+            let after = query.cursor()
             let page = try await state.run(.read) { store in
                 try store.timeline(namespace: namespace, includingChildren: children, after: after, limit: limit, newestFirst: newestFirst)
             }
@@ -25,7 +25,7 @@ enum TimelineRoutes {
             let prefix = try access.confine(query.string("prefix").flatMap { $0.allSatisfy { $0 == "/" } ? nil : MemoryFilter.trimmed($0) })
             let limit = try query.integer("limit") ?? 100
             try checkLimit(limit, maximum: state.limits.maxResults)
-            let after = query.string("after")
+            let after = query.cursor()
             let page = try await state.run(.read) { store in try store.namespaces(under: prefix, after: after, limit: limit) }
             let items = page.items.map { count in
                 var item = JSONText()

@@ -50,6 +50,9 @@ enum TransferRoutes {
             let batch = try query.integer("batch") ?? 256
             try checkLimit(batch, maximum: state.limits.maxBatch, name: "batch")
             var bytes = try await request.bytes(limit: state.limits.maxBodyBytes)
+            guard bytes.contains(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }) else {
+                throw APIError.badRequest("missing_body", "POST /v1/import needs a body of JSON Lines: one memory per line, such as {\"text\": \"...\", \"namespace\": \"user/alice\"}.")
+            }
             if access.namespace != nil { bytes = try confined(bytes, access) }
             let lines = bytes
             let progress = try await state.run(.write) { store in try store.importJSONLines(bytes: lines, batchSize: batch) }

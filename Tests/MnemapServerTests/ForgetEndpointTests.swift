@@ -44,6 +44,10 @@ import Testing
             #expect(reply["forgotten"] == 1)
             let neither = try await client.post("/v1/forget", ["confirm": true])
             #expect(neither.status == .badRequest && neither.message.contains("'filter'"))
+            // A null filter is no filter, not "everything".
+            let null = try await client.post("/v1/forget", ["filter": nil, "confirm": true])
+            #expect(null.status == .badRequest)
+            #expect(try await client.get("/v1/timeline?namespace=n")["memories"]?.arrayValue?.count == 1)
         }
     }
 }

@@ -64,6 +64,21 @@ import Testing
         }
     }
 
+    @Test func timesAStoreCannotHoldAre400NotACrash() async throws {
+        let server = try TestServer()
+        try await server.run { client in
+            for field in ["createdAt", "validFrom", "expiresAt"] {
+                let reply = try await client.post("/v1/memories", ["text": "x", "namespace": "a", field: 1e300])
+                #expect(reply.status == .badRequest && reply.message.contains(field), "\(reply.text)")
+            }
+            let ttl = try await client.post("/v1/memories", ["text": "x", "namespace": "a", "ttl": 1e300])
+            #expect(ttl.status == .badRequest)
+            let search = try await client.post("/v1/search", ["query": "x", "filter": ["createdAfter": 1e300, "validAt": -1e300]])
+            #expect(search.status == .ok && search["hits"] == [])
+            #expect(try await client.get("/health").status == .ok)
+        }
+    }
+
     @Test func unknownRoutesAndWrongMethodsAreJSONErrors() async throws {
         let server = try TestServer()
         try await server.run { client in
@@ -72,6 +87,9 @@ import Testing
             let method = try await client.send(.delete, "/v1/search")
             #expect(method.status == .methodNotAllowed && method.code == "method_not_allowed")
             #expect(method.headers[.allow] == "POST")
+            // A literal segment wins over a parameter, as in the router: batch is not an id.
+            let batch = try await client.get("/v1/memories/batch")
+            #expect(batch.status == .methodNotAllowed && batch.headers[.allow] == "POST")
         }
     }
 
