@@ -46,6 +46,30 @@ import Testing
         }
     }
 
+    @Test func aWriteNotStartedByItsDeadlineIs503AndNeverRuns() async throws {
+        let server = try TestServer(limits: Limits(requestTimeout: .milliseconds(300), workerThreads: 1))
+        // Another handle holds the writer lock: one add runs (and waits for it) on the only store
+        // thread, the other waits for that thread past its deadline.
+        let holder = try await holdWriterLock(of: server.store.path, seconds: 3)
+        let replies = try await server.run { client in
+            try await withThrowingTaskGroup(of: (String, Reply).self) { group in
+                for text in ["one", "two"] {
+                    group.addTask { (text, try await client.post("/v1/memories", ["text": .string(text), "namespace": "a"])) }
+                }
+                var replies: [String: Reply] = [:]
+                for try await (text, reply) in group { replies[text] = reply }
+                return replies
+            }
+        }
+        try await holder.value
+        let created = replies.filter { $0.value.status == .created }.map(\.key)
+        let timedOut = replies.values.filter { $0.status == .serviceUnavailable && $0.code == "timeout" && $0.headers[.retryAfter] != nil }
+        // The one that started was waited for past the deadline (its answer says it committed);
+        // the one that had not started never ran.
+        #expect(created.count == 1 && timedOut.count == 1, "\(replies.mapValues(\.text))")
+        #expect(try server.store.timeline(namespace: "a").items.map(\.text) == created)
+    }
+
     @Test func gracefulShutdownLetsARequestInFlightFinish() async throws {
         let folder = try TemporaryFolder(prefix: "mnemap-server-shutdown")
         let path = folder.path("store")
@@ -60,18 +84,14 @@ import Testing
             var iterator = ports.makeAsyncIterator()
             let port = try #require(await iterator.next())
             // Another handle on the store holds its writer lock for a second: the add below waits for it.
-            let holder = Task.detached {
-                let other = try MappedStore(path: path + "/store")
-                try other.write { _ in Thread.sleep(forTimeInterval: 1) }
-            }
-            try await Task.sleep(for: .milliseconds(200))
+            let holder = try await holdWriterLock(of: path, seconds: 2)
             let add = Task {
                 try await TestClient.withClient(host: "127.0.0.1", port: port) { client in
                     let response = try await client.post("/v1/memories", headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"text": "written during shutdown", "namespace": "a"}"#))
                     return (response, ContinuousClock.now)
                 }
             }
-            try await Task.sleep(for: .milliseconds(300))
+            try await Task.sleep(for: .milliseconds(500))
             let shutdown = ContinuousClock.now
             await group.triggerGracefulShutdown()
             let (response, answered) = try await add.value
@@ -82,5 +102,28 @@ import Testing
         }
         let page = try store.timeline(namespace: "a")
         #expect(page.items.map(\.text) == ["written during shutdown"])
+    }
+
+    /// Holds the store's writer lock from another handle (as another process would) for `seconds`,
+    /// on a thread of its own (not Swift's cooperative pool, which it would stall); returns once it
+    /// holds the lock, with a task that ends when it lets go.
+    func holdWriterLock(of path: String, seconds: Double) async throws -> Task<Void, any Error> {
+        let (events, signal) = AsyncThrowingStream.makeStream(of: Bool.self)
+        let thread = Thread {
+            do {
+                let other = try MappedStore(path: path + "/store")
+                try other.write { _ in
+                    signal.yield(true)
+                    Thread.sleep(forTimeInterval: seconds)
+                }
+                signal.finish()
+            } catch {
+                signal.finish(throwing: error)
+            }
+        }
+        thread.start()
+        var iterator = events.makeAsyncIterator()
+        _ = try await iterator.next()
+        return Task { while try await iterator.next() != nil {} }
     }
 }
