@@ -16,11 +16,19 @@ let package = Package(
         .library(name: "MappedJournal", targets: ["MappedJournal"]),
         .library(name: "Embeddings", targets: ["Embeddings"]),
         .library(name: "Mnemap", targets: ["Mnemap"]),
+        .library(name: "MnemapServer", targets: ["MnemapServer"]),
         .executable(name: "mnemap", targets: ["MnemapCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The HTTP server (`mnemap serve`). Without the swift-configuration trait: nothing here reads it.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Only what Swift cannot call: variadic calls (mremap, fcntl), the SIGBUS guard, CRC32C, futex.
@@ -75,6 +83,24 @@ let package = Package(
             dependencies: ["MappedMemory", "MappedStore", "VectorIndex", "Embeddings"],
             swiftSettings: strict
         ),
+        // The HTTP API over a MemoryStore: routes, bearer tokens confined to namespaces, limits,
+        // Prometheus metrics, the OpenAPI document.
+        .target(
+            name: "MnemapServer",
+            dependencies: [
+                "Mnemap",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            resources: [.embedInCode("openapi.json")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "MnemapCLI",
             dependencies: [
@@ -84,7 +110,10 @@ let package = Package(
                 "VectorIndex",
                 "Embeddings",
                 "Mnemap",
+                "MnemapServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -140,6 +169,17 @@ let package = Package(
         .testTarget(
             name: "MnemapTests",
             dependencies: ["Mnemap", "MappedStore", "VectorIndex", "Embeddings", "MnemapTestHelper", "MnemapTestSupport"]
+        ),
+        .testTarget(
+            name: "MnemapServerTests",
+            dependencies: [
+                "MnemapServer", "Mnemap", "MappedStore", "Embeddings", "MnemapTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .testTarget(
             name: "MnemapCLITests",

@@ -122,7 +122,28 @@ enum Timestamps {
         return nil
     }
 
-    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+    /// Milliseconds since 1970, saturating: a time beyond Int64's range (±292 million years)
+    /// becomes its bound, so that a filter with an absurd time matches nothing instead of trapping.
+    static func milliseconds(_ date: Date) -> Int64 {
+        let value = (date.timeIntervalSince1970 * 1000).rounded()
+        if value.isNaN { return 0 }
+        if value >= 9.2e18 { return .max }
+        if value <= -9.2e18 { return .min }
+        return Int64(value)
+    }
+
+    /// The times a memory may hold: the years 1 to 9999, which ISO 8601 writes in four digits (and
+    /// whose milliseconds fit the 48 bits of an id's time).
+    static let earliest = Date(timeIntervalSince1970: -62_135_596_800)
+    static let latest = Date(timeIntervalSince1970: 253_402_300_800)
+
+    /// Throws `.invalidField` naming `field` when `date` lies outside the years 1 to 9999.
+    static func validate(_ date: Date?, field: String) throws {
+        guard let date else { return }
+        guard date >= earliest, date < latest else {
+            throw MemoryError.invalidField("\(field) is outside the years 1 to 9999; give a time such as 2025-05-01T12:00:00Z.")
+        }
+    }
     static func date(milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
 }
 

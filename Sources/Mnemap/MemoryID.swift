@@ -40,7 +40,9 @@ public struct MemoryID: Sendable, Hashable, Comparable, CustomStringConvertible 
 
     /// A new id for a memory created at `date`.
     public static func make(at date: Date = Date()) -> MemoryID {
-        Generator.shared.next(milliseconds: UInt64(max(0, date.timeIntervalSince1970 * 1000)))
+        // The id holds 48 bits of milliseconds (until the year 10889): earlier and later times clamp.
+        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded(.down)
+        return Generator.shared.next(milliseconds: milliseconds.isNaN ? 0 : UInt64(min(max(0, milliseconds), Double(1 << 48 - 1))))
     }
 
     /// The creation time encoded in the id.

@@ -27,6 +27,23 @@ extension MemoryStore {
             throw MemoryError.invalidField("cannot create \(path); check the folder exists and is writable.")
         }
         defer { try? handle.close() }
+        let count = try exportJSONLines(filter: filter, includeVectors: includeVectors) { chunk in
+            try handle.write(contentsOf: Data(chunk.utf8))
+        }
+        try handle.synchronize()
+        return count
+    }
+
+    /// Gives the lines ``exportJSONLines(to:filter:includeVectors:)`` writes to `write`, in chunks
+    /// of whole lines of about `chunkSize` bytes (a chunk holds at least one line), for a caller that
+    /// sends them elsewhere (a network stream).
+    ///
+    /// Runs on one snapshot, which stays open until the last chunk is written: a `write` that waits
+    /// keeps that snapshot's pages from being reused. An error thrown by `write` ends the export
+    /// and is rethrown.
+    /// - Returns: the number of memories written.
+    @discardableResult
+    public func exportJSONLines(filter: MemoryFilter = MemoryFilter(), includeVectors: Bool = true, chunkSize: Int = 1 << 20, into write: (String) throws -> Void) throws -> Int {
         var buffer = ""
         var count = 0
         try reading { tx, snapshot in
@@ -40,15 +57,14 @@ extension MemoryStore {
                 buffer += Self.jsonLine(stored.memory, vector: vector)
                 buffer += "\n"
                 count += 1
-                if buffer.utf8.count > 1 << 20 {
-                    try handle.write(contentsOf: Data(buffer.utf8))
+                if buffer.utf8.count >= chunkSize {
+                    try write(buffer)
                     buffer = ""
                 }
                 return true
             }
         }
-        try handle.write(contentsOf: Data(buffer.utf8))
-        try handle.synchronize()
+        if !buffer.isEmpty { try write(buffer) }
         return count
     }
 
@@ -105,8 +121,27 @@ extension MemoryStore {
             throw MemoryError.invalidField("cannot read \(path); check the path.")
         }
         defer { try? handle.close() }
+        var reader = LineReader(handle: handle)
+        return try importLines(totalBytes: Self.size(of: path), batchSize: batchSize, options: options, progress: progress) { try reader.next() }
+    }
+
+    /// Adds the memories of JSON Lines held in memory (a request body), as
+    /// ``importJSONLines(from:batchSize:options:progress:)`` does for a file: each batch one
+    /// transaction, a bad line stopping the import with its line number after the earlier batches.
+    @discardableResult
+    public func importJSONLines(bytes: [UInt8], batchSize: Int = 256, options: AddOptions = AddOptions(), progress: ((ImportProgress) -> Void)? = nil) throws -> ImportProgress {
+        var start = 0
+        return try importLines(totalBytes: Int64(bytes.count), batchSize: batchSize, options: options, progress: progress) {
+            guard start < bytes.count else { return nil }
+            let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
+            defer { start = end + 1 }
+            return Array(bytes[start..<end])
+        }
+    }
+
+    private func importLines(totalBytes: Int64, batchSize: Int, options: AddOptions, progress: ((ImportProgress) -> Void)?, next: () throws -> [UInt8]?) throws -> ImportProgress {
         var state = ImportProgress()
-        state.totalBytes = Self.size(of: path)
+        state.totalBytes = totalBytes
         var batch: [NewMemory] = []
         var restored: [Memory?] = []
         func flush() throws {
@@ -119,8 +154,7 @@ extension MemoryStore {
             restored.removeAll(keepingCapacity: true)
             progress?(state)
         }
-        var reader = LineReader(handle: handle)
-        while let line = try reader.next() {
+        while let line = try next() {
             state.lines += 1
             state.bytesRead += Int64(line.count + 1)
             guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { continue }

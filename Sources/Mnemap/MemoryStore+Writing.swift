@@ -245,6 +245,9 @@ extension MemoryStore {
             try Self.validate(text: "x", importance: importance)
         }
         if let metadata = changes.metadata { try Self.validate(metadata: metadata) }
+        for (date, field) in [(changes.validFrom, "validFrom"), (changes.validUntil, "validUntil"), (changes.expiresAt, "expiresAt")] {
+            try Timestamps.validate(date ?? nil, field: field)
+        }
         return try writing { writer in try update(id, changes, writer: writer, now: Date()) }
     }
 
@@ -500,6 +503,9 @@ extension MemoryStore {
             try Self.validate(metadata: memory.metadata)
             if let vector = memory.vector, vector.count != manifest.dimension {
                 throw MemoryError.wrongDimension(expected: manifest.dimension, got: vector.count)
+            }
+            for (date, field) in [(memory.createdAt, "createdAt"), (memory.validFrom, "validFrom"), (memory.validUntil, "validUntil"), (memory.expiresAt, "expiresAt")] {
+                try Timestamps.validate(date, field: field)
             }
             if let from = memory.validFrom, let until = memory.validUntil, until <= from {
                 throw MemoryError.invalidField("validUntil must be after validFrom.")
