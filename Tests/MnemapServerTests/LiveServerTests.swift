@@ -47,26 +47,25 @@ import Testing
     }
 
     @Test func aWriteNotStartedByItsDeadlineIs503AndNeverRuns() async throws {
-        let server = try TestServer(limits: Limits(requestTimeout: .milliseconds(300), workerThreads: 1))
-        // Another handle holds the writer lock: one add runs (and waits for it) on the only store
-        // thread, the other waits for that thread past its deadline.
-        let holder = try await holdWriterLock(of: server.store.path, seconds: 3)
+        let server = try TestServer(limits: Limits(requestTimeout: .seconds(1), workerThreads: 1))
+        // Another handle holds the writer lock until released: one add runs (and waits for it) on
+        // the only store thread, the other waits for that thread past its deadline.
+        let release = DispatchSemaphore(value: 0)
+        let holder = try await holdWriterLock(of: server.store.path, until: release)
         let replies = try await server.run { client in
-            try await withThrowingTaskGroup(of: (String, Reply).self) { group in
-                for text in ["one", "two"] {
-                    group.addTask { (text, try await client.post("/v1/memories", ["text": .string(text), "namespace": "a"])) }
-                }
-                var replies: [String: Reply] = [:]
-                for try await (text, reply) in group { replies[text] = reply }
-                return replies
-            }
+            let first = Task { try await client.post("/v1/memories", ["text": "one", "namespace": "a"]) }
+            // Give the first add the store thread before the second arrives.
+            try await Task.sleep(for: .milliseconds(200))
+            let second = try await client.post("/v1/memories", ["text": "two", "namespace": "a"])
+            release.signal()
+            return ["one": try await first.value, "two": second]
         }
         try await holder.value
         let created = replies.filter { $0.value.status == .created }.map(\.key)
         let timedOut = replies.values.filter { $0.status == .serviceUnavailable && $0.code == "timeout" && $0.headers[.retryAfter] != nil }
         // The one that started was waited for past the deadline (its answer says it committed);
         // the one that had not started never ran.
-        #expect(created.count == 1 && timedOut.count == 1, "\(replies.mapValues(\.text))")
+        #expect(created == ["one"] && timedOut.count == 1, "\(replies.mapValues(\.text))")
         #expect(try server.store.timeline(namespace: "a").items.map(\.text) == created)
     }
 
@@ -83,17 +82,21 @@ import Testing
             tasks.addTask { try await group.run() }
             var iterator = ports.makeAsyncIterator()
             let port = try #require(await iterator.next())
-            // Another handle on the store holds its writer lock for a second: the add below waits for it.
-            let holder = try await holdWriterLock(of: path, seconds: 2)
+            // Another handle on the store holds its writer lock until after the shutdown began: the
+            // add below waits for it.
+            let release = DispatchSemaphore(value: 0)
+            let holder = try await holdWriterLock(of: path, until: release)
             let add = Task {
                 try await TestClient.withClient(host: "127.0.0.1", port: port) { client in
                     let response = try await client.post("/v1/memories", headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"text": "written during shutdown", "namespace": "a"}"#))
                     return (response, ContinuousClock.now)
                 }
             }
-            try await Task.sleep(for: .milliseconds(500))
+            try await Task.sleep(for: .seconds(1))
             let shutdown = ContinuousClock.now
             await group.triggerGracefulShutdown()
+            try await Task.sleep(for: .milliseconds(200))
+            release.signal()
             let (response, answered) = try await add.value
             #expect(response.status == .created)
             #expect(answered > shutdown, "the request was answered before the shutdown began: it was not in flight")
@@ -104,17 +107,17 @@ import Testing
         #expect(page.items.map(\.text) == ["written during shutdown"])
     }
 
-    /// Holds the store's writer lock from another handle (as another process would) for `seconds`,
+    /// Holds the store's writer lock from another handle (as another process would) until `release` is signalled,
     /// on a thread of its own (not Swift's cooperative pool, which it would stall); returns once it
     /// holds the lock, with a task that ends when it lets go.
-    func holdWriterLock(of path: String, seconds: Double) async throws -> Task<Void, any Error> {
+    func holdWriterLock(of path: String, until release: DispatchSemaphore) async throws -> Task<Void, any Error> {
         let (events, signal) = AsyncThrowingStream.makeStream(of: Bool.self)
         let thread = Thread {
             do {
                 let other = try MappedStore(path: path + "/store")
                 try other.write { _ in
                     signal.yield(true)
-                    Thread.sleep(forTimeInterval: seconds)
+                    release.wait()
                 }
                 signal.finish()
             } catch {
