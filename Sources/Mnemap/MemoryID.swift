@@ -91,13 +91,19 @@ public struct MemoryID: Sendable, Hashable, Comparable, CustomStringConvertible 
         func next(milliseconds: UInt64) -> MemoryID {
             lock.lock()
             defer { lock.unlock() }
+            var random: (high: UInt16, low: UInt64)
             if milliseconds == lastMilliseconds {
                 let (low, carry) = lastRandom.low.addingReportingOverflow(1)
-                lastRandom = (lastRandom.high &+ (carry ? 1 : 0), low)
+                random = (lastRandom.high &+ (carry ? 1 : 0), low)
             } else {
-                lastRandom = (UInt16.random(in: 0...UInt16.max), UInt64.random(in: 0...UInt64.max) >> 1)
+                random = (UInt16.random(in: 0...UInt16.max), UInt64.random(in: 0...UInt64.max) >> 1)
             }
-            lastMilliseconds = milliseconds
+            // An id for an earlier time (an import) does not disturb the sequence of the present.
+            if milliseconds >= lastMilliseconds {
+                lastMilliseconds = milliseconds
+                lastRandom = random
+            }
+            let lastRandom = random
             var bytes = [UInt8](repeating: 0, count: 16)
             for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (40 - 8 * UInt64(index))) }
             bytes[6] = UInt8(truncatingIfNeeded: lastRandom.high >> 8)

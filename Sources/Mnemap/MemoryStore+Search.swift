@@ -141,7 +141,9 @@ extension MemoryStore {
                     results[index].score *= (1 - request.importanceWeight) + request.importanceWeight * memory.importance
                 }
             }
-            results.sort { $0.score != $1.score ? $0.score > $1.score : $0.memory.id < $1.memory.id }
+            // Stable: equal scores keep the engines' order, so a search asked for more results
+            // begins with the results of the same search asked for fewer (pages do not overlap).
+            results = results.enumerated().sorted { $0.element.score != $1.element.score ? $0.element.score > $1.element.score : $0.offset < $1.offset }.map(\.element)
             return Array(results.prefix(request.limit))
         }
     }

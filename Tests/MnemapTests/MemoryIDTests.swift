@@ -14,6 +14,16 @@ import Testing
         #expect(Set(ids).count == ids.count)
     }
 
+    @Test func idsForThePastDoNotBreakTheOrderOfThePresent() throws {
+        let now = Date()
+        var ids: [MemoryID] = []
+        for index in 0..<200 {
+            ids.append(MemoryID.make(at: now))
+            if index % 3 == 0 { _ = MemoryID.make(at: now.addingTimeInterval(-86400)) }
+        }
+        #expect(ids == ids.sorted())
+    }
+
     @Test func encodesItsCreationTime() throws {
         let date = Date(timeIntervalSince1970: 1_764_000_000.123)
         let id = MemoryID.make(at: date)
