@@ -26,6 +26,24 @@ struct ChecksumAndWaitTests {
         }
     }
 
+    @Test func theInterleavedChainsGiveTheSameChecksumAsOneChainAndTheTables() {
+        let bytes = pattern(20_000)
+        bytes.withUnsafeBytes { all in
+            var lengths = Array(0...700)
+            lengths += stride(from: 701, to: 19_990, by: 97)
+            lengths += [1044, 2048, 6144, 6145, 12_288 + 8, 19_990]
+            for length in lengths {
+                for start in [0, 1, 4, 7] {
+                    let piece = UnsafeRawBufferPointer(rebasing: all[start..<(start + length)])
+                    let tables = CRC32C.checksum(piece, continuing: 0x1234_5678, using: .software)
+                    #expect(CRC32C.checksum(piece, continuing: 0x1234_5678, using: .oneChain) == tables, "length \(length) at \(start)")
+                    #expect(CRC32C.checksum(piece, continuing: 0x1234_5678, using: .threeChains) == tables, "length \(length) at \(start)")
+                    #expect(CRC32C.checksum(piece, continuing: 0x1234_5678) == tables, "length \(length) at \(start)")
+                }
+            }
+        }
+    }
+
     @Test func aWaiterOnASharedWordIsWokenByAnotherProcess() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("futex")

@@ -90,6 +90,14 @@ uint32_t mnemap_crc32c(uint32_t crc, const void *bytes, size_t length);
 /// 1 when `mnemap_crc32c` uses the hardware instruction.
 int mnemap_crc32c_is_hardware(void);
 
+/// 1 when `mnemap_crc32c` runs three interleaved chains of the hardware instruction on longer
+/// buffers, combined with a carry-less multiply (x86-64 with SSE4.2 and PCLMULQDQ).
+int mnemap_crc32c_is_interleaved(void);
+
+/// `mnemap_crc32c` with a chosen implementation, for tests and benchmarks: 0 software tables,
+/// 1 one hardware chain, 2 three interleaved chains at any length (falls back to what the CPU has).
+uint32_t mnemap_crc32c_variant(int variant, uint32_t crc, const void *bytes, size_t length);
+
 // MARK: - futex
 
 /// Sleeps while the 32-bit word at `address` (in memory shared between processes)
