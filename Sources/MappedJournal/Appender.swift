@@ -100,21 +100,48 @@ extension Journal {
     ///
     /// Guarantee: when this returns, the record is complete and visible to every reader in every
     /// process, after all records that precede it in the journal's order; it survives the crash of
-    /// this process but not power loss until ``sync(upTo:)`` covers it. Lock-free: one atomic add
-    /// on the segment's tail word and two compare-and-swaps on the record's commit word; a futex
-    /// wake only when a reader is asleep. The producer whose claim crosses the middle of a segment
-    /// creates the next segment (file creation, fsync, directory fsync: milliseconds), so that the
-    /// producer whose claim overflows the segment usually only ends it. Cost otherwise: one CRC32C
-    /// pass and one copy of the payload.
+    /// this process but not power loss until ``sync(upTo:)`` covers it. Lock-free in the shared
+    /// segment: one atomic add on the segment's tail word and two compare-and-swaps on the record's
+    /// commit word; a futex wake only when a reader is asleep. The producer whose claim crosses the
+    /// middle of a segment creates the next segment (file creation, fsync, directory fsync:
+    /// milliseconds), so that the producer whose claim overflows the segment usually only ends it.
+    /// Cost otherwise: one CRC32C pass and one copy of the payload, and a short lock of this
+    /// `Journal` value to find the segment appended to (a ``JournalAppender``, one per thread,
+    /// keeps it instead and takes no lock at all).
     ///
     /// - Throws: `.payloadTooLarge` (payloads may use up to half a segment), `.readOnly`, and system
     ///   errors from creating a segment (e.g. `ENOSPC`, with nothing appended).
     @discardableResult
     public func append(_ payload: UnsafeRawBufferPointer) throws(JournalError) -> JournalIndex {
         try requireWritable("append")
-        guard var segment = try appendSegment() else {
+        let target = appendTarget.load(ordering: .relaxed)
+        var start: Segment
+        if let cached = appendCache.withLock({ $0 }), cached.number == target {
+            start = cached
+        } else {
+            start = try currentAppendSegment()
+            let known = start
+            appendCache.withLock { cache in if cache.map({ $0.number <= known.number }) ?? true { cache = known } }
+        }
+        let (index, used) = try append(payload, startingIn: start)
+        if used !== start {
+            appendCache.withLock { cache in if cache.map({ $0.number <= used.number }) ?? true { cache = used } }
+        }
+        return index
+    }
+
+    /// The segment this process's producers claim in now.
+    func currentAppendSegment() throws(JournalError) -> Segment {
+        guard let segment = try appendSegment() else {
             throw JournalError(operation: "append", path: directory, reason: .system(.system("open", path: directory, errno: ENOENT)))
         }
+        return segment
+    }
+
+    /// Appends `payload`, claiming in `start` (or the segments after it when it is full). Returns the
+    /// index and the segment the record went to.
+    func append(_ payload: UnsafeRawBufferPointer, startingIn start: Segment) throws(JournalError) -> (JournalIndex, Segment) {
+        var segment = start
         let length = RecordFormat.frameLength(payload: payload.count)
         let maximum = (segment.dataEnd - segment.dataStart) / 2
         guard length <= maximum else {
@@ -136,7 +163,7 @@ extension Journal {
                     if offset < middle && offset + length >= middle {
                         _ = try? self.segment(segment.number &+ 1, creatingAfter: segment)
                     }
-                    return JournalIndex(segment: segment.number, claim: UInt32(claim))
+                    return (JournalIndex(segment: segment.number, claim: UInt32(claim)), segment)
                 }
             case .lost:
                 continue
@@ -158,6 +185,15 @@ extension Journal {
                 raise(appendTargetTo: segment.number)
             }
         }
+    }
+
+    /// A producer handle for one thread: appends like ``append(_:)-(UnsafeRawBufferPointer)`` and
+    /// keeps the segment it appends to, so that an append takes no lock at all.
+    ///
+    /// - Throws: `.readOnly` in a read-only journal.
+    public func appender() throws(JournalError) -> JournalAppender {
+        try requireWritable("append")
+        return JournalAppender(journal: self)
     }
 
     /// The segment after the full `segment`. The producer whose claim overflowed it is creating it;
@@ -213,5 +249,49 @@ extension Journal {
                 segment = try self.segment(segment.number &+ 1, creatingAfter: segment)
             }
         }
+    }
+}
+
+/// A producer for one thread at a time (like a ``Tailer`` for consumers, or Chronicle Queue's
+/// appenders): ``append(_:)-(UnsafeRawBufferPointer)`` is `Journal`'s append without the lookup of
+/// the segment to append to. The appender keeps that segment and checks with one relaxed atomic
+/// load that it is still the one this process's producers claim in; the claim itself moves on
+/// when another producer (in any process) has filled it. Make one per thread with
+/// ``Journal/appender()``; several appenders and `Journal.append` calls may run at once.
+public final class JournalAppender {
+    /// The journal appended to.
+    public let journal: Journal
+    private var segment: Segment?
+
+    init(journal: Journal) {
+        self.journal = journal
+    }
+
+    /// Appends one record and returns its index; see ``Journal/append(_:)-(UnsafeRawBufferPointer)``
+    /// for the guarantee. Cost: no lock; one atomic add, two compare-and-swaps, one CRC32C pass and
+    /// one copy of the payload.
+    @discardableResult
+    public func append(_ payload: UnsafeRawBufferPointer) throws(JournalError) -> JournalIndex {
+        let start: Segment
+        if let segment, segment.number == journal.appendTarget.load(ordering: .relaxed) {
+            start = segment
+        } else {
+            start = try journal.currentAppendSegment()
+            segment = start
+        }
+        let (index, used) = try journal.append(payload, startingIn: start)
+        if used !== start { segment = used }
+        return index
+    }
+
+    /// Appends one record with the bytes of `payload`; see ``append(_:)-(UnsafeRawBufferPointer)``.
+    @discardableResult
+    public func append(_ payload: some Collection<UInt8>) throws(JournalError) -> JournalIndex {
+        let bytes = Array(payload)
+        var result: Result<JournalIndex, JournalError> = .failure(JournalError(operation: "append", path: journal.directory, reason: .invalidArgument("no payload")))
+        bytes.withUnsafeBytes { buffer in
+            do throws(JournalError) { result = .success(try append(buffer)) } catch { result = .failure(error) }
+        }
+        return try result.get()
     }
 }

@@ -72,6 +72,9 @@ public final class Journal: Sendable {
     /// The segment this process's producers claim in (the next one may already exist: it is
     /// created ahead, when the current one is half full).
     let appendTarget = Atomic<UInt32>(0)
+    /// The segment `append` last claimed in (checked against `appendTarget` before use): saves the
+    /// lookup in `segments` on every append.
+    let appendCache = Mutex<Segment?>(nil)
 
     var system: SystemCalls { options.system }
     var writable: Bool { options.access == .readWrite }

@@ -60,9 +60,11 @@ struct BenchFailure: Error, CustomStringConvertible {
 
 // MARK: Journal producer and consumer
 
-/// The producer role for the journal: `count` appends of `size` bytes, paced like `ipc_produce`.
+/// The producer role for the journal: `count` appends of `size` bytes through one `JournalAppender`,
+/// paced like `ipc_produce`.
 func produceJournal(directory: String, size: Int, count: UInt64, rate: Double) throws {
     let journal = try Journal(directory: directory)
+    let appender = try journal.appender()
     let message = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
     defer { message.deallocate() }
     for i in 0..<size { message[i] = UInt8(truncatingIfNeeded: i &* 31 &+ 7) }
@@ -74,7 +76,7 @@ func produceJournal(directory: String, size: Int, count: UInt64, rate: Double) t
         let now = i == 0 ? start : ipc_now_ns()
         message.storeBytes(of: i, toByteOffset: 0, as: UInt64.self)
         message.storeBytes(of: now, toByteOffset: 8, as: UInt64.self)
-        last = try journal.append(UnsafeRawBufferPointer(message))
+        last = try appender.append(UnsafeRawBufferPointer(message))
     }
     _ = last
 }

@@ -203,11 +203,14 @@ func fmtRatio(_ v: Double) -> String { v.isFinite ? String(format: "%.2fx", v) :
 
 out("MappedJournalBenchmarks: \(cpuCount) CPUs online, load average \(loadAverage()), transports \(transports.map(\.rawValue).joined(separator: ",")), sizes \(sizes), journal data in \(benchDirectory)")
 var jitterResults: [(String, ipc_jitter_result)] = []
+let skipJitter = flag("--no-jitter")
 _ = ipc_pin(-1)
-jitterResults.append(("unpinned, start", jitter("unpinned, start", seconds: 2)))
-_ = ipc_pin(0)
-jitterResults.append(("pinned to CPU 0, start", jitter("pinned to CPU 0, start", seconds: 2)))
-_ = ipc_pin(-1)
+if !skipJitter {
+    jitterResults.append(("unpinned, start", jitter("unpinned, start", seconds: 2)))
+    _ = ipc_pin(0)
+    jitterResults.append(("pinned to CPU 0, start", jitter("pinned to CPU 0, start", seconds: 2)))
+    _ = ipc_pin(-1)
+}
 
 var throughput: [ThroughputRow] = []
 if !skipThroughput {
@@ -259,22 +262,37 @@ if !skipLatency {
 
 // MARK: One process, no scheduling: what one append and one read cost
 
-/// ns per append and per tailer read of `count` records of `size` bytes, one process, no reader
-/// while appending (best of 3), and ns per CRC32C of one frame's checked bytes.
-func singleProcessCosts(size: Int, count: Int) throws -> (append: Double, read: Double, crc: Double) {
-    var bestAppend = Double.infinity, bestRead = Double.infinity
+/// ns per append (through a `JournalAppender`, and through the shared `Journal.append`) and per
+/// tailer read of `count` records of `size` bytes, one process, no reader while appending (best
+/// of 3), and ns per CRC32C of one frame's checked bytes.
+func singleProcessCosts(size: Int, count: Int) throws -> (append: Double, sharedAppend: Double, read: Double, crc: Double) {
+    var bestAppend = Double.infinity, bestShared = Double.infinity, bestRead = Double.infinity
     let message = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
     defer { message.deallocate() }
     for i in 0..<size { message[i] = UInt8(truncatingIfNeeded: i) }
     for round in 0..<3 {
+        // Journal.append, into a journal of its own (so that both see fresh segments).
+        do {
+            let directory = "\(benchDirectory)/single-shared-\(getpid())-\(size)-\(round)"
+            try? FileManager.default.removeItem(atPath: directory)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let journal = try Journal(directory: directory)
+            let start = ipc_now_ns()
+            for i in 0..<count {
+                message.storeBytes(of: UInt64(i), toByteOffset: 0, as: UInt64.self)
+                try journal.append(UnsafeRawBufferPointer(message))
+            }
+            bestShared = min(bestShared, Double(ipc_now_ns() - start) / Double(count))
+        }
         let directory = "\(benchDirectory)/single-\(getpid())-\(size)-\(round)"
         try? FileManager.default.removeItem(atPath: directory)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let journal = try Journal(directory: directory)
+        let appender = try journal.appender()
         let start = ipc_now_ns()
         for i in 0..<count {
             message.storeBytes(of: UInt64(i), toByteOffset: 0, as: UInt64.self)
-            try journal.append(UnsafeRawBufferPointer(message))
+            try appender.append(UnsafeRawBufferPointer(message))
         }
         let appended = ipc_now_ns()
         let tailer = try journal.tailer(from: .start)
@@ -297,17 +315,17 @@ func singleProcessCosts(size: Int, count: Int) throws -> (append: Double, read: 
     for _ in 0..<reps { crc = CRC32C.checksum(UnsafeRawBufferPointer(checked), continuing: crc) }
     let t1 = ipc_now_ns()
     if crc == 0x1234_5678 { out("") }
-    return (bestAppend, bestRead, Double(t1 - t0) / Double(reps))
+    return (bestAppend, bestShared, bestRead, Double(t1 - t0) / Double(reps))
 }
 
-var singleRows: [(Int, Double, Double, Double)] = []
+var singleRows: [(Int, Double, Double, Double, Double)] = []
 if !flag("--no-single") {
     for size in sizes {
         do {
             let count = size <= 64 ? 1_000_000 : 250_000
-            let (append, read, crc) = try singleProcessCosts(size: size, count: count)
-            singleRows.append((size, append, read, crc))
-            out(String(format: "single process %4d B: append %.0f ns, tailer read %.0f ns (best of 3 x %d), CRC32C of %d bytes %.1f ns", size, append, read, count, size + 20, crc))
+            let (append, shared, read, crc) = try singleProcessCosts(size: size, count: count)
+            singleRows.append((size, append, shared, read, crc))
+            out(String(format: "single process %4d B: append %.0f ns (Journal.append %.0f ns), tailer read %.0f ns (best of 3 x %d), CRC32C of %d bytes %.1f ns", size, append, shared, read, count, size + 20, crc))
         } catch {
             out("single process \(size) B: FAILED: \(error)")
         }
@@ -315,7 +333,7 @@ if !flag("--no-single") {
 }
 
 _ = ipc_pin(-1)
-jitterResults.append(("unpinned, end", jitter("unpinned, end", seconds: 2)))
+if !skipJitter { jitterResults.append(("unpinned, end", jitter("unpinned, end", seconds: 2))) }
 let endLoad = loadAverage()
 
 // MARK: Tables
@@ -331,10 +349,10 @@ for (label, r) in jitterResults {
 
 if !singleRows.isEmpty {
     out("")
-    out("| one process, no reader while appending | append | tailer read | CRC32C of the frame's checked bytes |")
-    out("|--:|--:|--:|--:|")
-    for (size, append, read, crc) in singleRows {
-        out(String(format: "| %d B | %.0f ns | %.0f ns | %.1f ns (%d B) |", size, append, read, crc, size + 20))
+    out("| one process, no reader while appending | append (JournalAppender) | Journal.append | tailer read | CRC32C of the frame's checked bytes |")
+    out("|--:|--:|--:|--:|--:|")
+    for (size, append, shared, read, crc) in singleRows {
+        out(String(format: "| %d B | %.0f ns | %.0f ns | %.0f ns | %.1f ns (%d B) |", size, append, shared, read, crc, size + 20))
     }
 }
 

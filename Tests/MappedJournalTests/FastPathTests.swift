@@ -1,0 +1,61 @@
+import Foundation
+import Synchronization
+import Testing
+@_spi(Testing) import MappedJournal
+import MappedMemory
+
+/// The fast paths: appenders that keep their segment, reads in place, segments prepared ahead.
+@Suite("Journal fast paths")
+struct FastPathTests {
+    let directory: TemporaryDirectory
+    init() throws { directory = try TemporaryDirectory() }
+
+    @Test func appendersOnSeveralThreadsAndJournalAppendInterleaveAcrossRollsAndEveryRecordIsReadOnce() throws {
+        let journal = try Journal(directory: directory.path("j"), options: testOptions())
+        let threads = 3
+        let perThread = 1_200
+        let done = Atomic<Int>(0)
+        for thread in 0..<threads {
+            Thread {
+                // Two threads use an appender of their own, one the shared Journal.append.
+                let appender = thread == 0 ? nil : try? journal.appender()
+                for n in 0..<perThread {
+                    let bytes = payload(thread * perThread + n)
+                    if let appender { _ = try? appender.append(bytes) } else { _ = try? journal.append(bytes) }
+                }
+                done.add(1, ordering: .releasing)
+            }.start()
+        }
+        let tailer = try journal.tailer()
+        var seen: [Int: Int] = [:]
+        while seen.count < threads * perThread, let record = try tailer.next(timeout: .seconds(30)) {
+            let n = Int(String(decoding: record.payload.prefix(20), as: UTF8.self).split(separator: " ")[1])!
+            #expect(record.payload == payload(n))
+            seen[n, default: 0] += 1
+        }
+        while done.load(ordering: .acquiring) < threads { usleep(1_000) }
+        #expect(seen.count == threads * perThread)
+        #expect(seen.values.allSatisfy { $0 == 1 })
+        #expect(try tailer.next(timeout: .zero) == nil)
+        #expect(try journal.segmentNumbers().count > 3, "64 KiB segments must have rolled")
+        #expect(try journal.check().isHealthy)
+    }
+
+    @Test func anAppenderFollowsRollsMadeByOtherProducersAndIsRefusedInAReadOnlyJournal() throws {
+        let path = directory.path("j")
+        let journal = try Journal(directory: path, options: testOptions())
+        let appender = try journal.appender()
+        let first = try appender.append(payload(0))
+        // Another producer of this process fills segments; the appender's segment is then stale.
+        var last = first
+        while last.segment < first.segment + 2 { last = try journal.append(payload(1)) }
+        let next = try appender.append(payload(2))
+        #expect(next > last)
+        #expect(next.segment == last.segment)
+        #expect(try readAll(journal, from: .index(next)).map(\.payload) == [payload(2)])
+        var readOnly = testOptions()
+        readOnly.access = .readOnly
+        let reader = try Journal(directory: path, options: readOnly)
+        #expect(throws: JournalError.self) { _ = try reader.appender() }
+    }
+}
