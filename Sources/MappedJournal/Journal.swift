@@ -76,6 +76,9 @@ public final class Journal: Sendable {
     /// lookup in `segments` on every append.
     let appendCache = Mutex<Segment?>(nil)
 
+    /// `options.padTimeout` in nanoseconds.
+    let padTimeoutNanoseconds: Int64
+
     var system: SystemCalls { options.system }
     var writable: Bool { options.access == .readWrite }
 
@@ -94,6 +97,7 @@ public final class Journal: Sendable {
     public init(directory: String, options: JournalOptions = JournalOptions()) throws(JournalError) {
         self.directory = directory
         self.options = options
+        padTimeoutNanoseconds = nanoseconds(options.padTimeout)
         guard options.segmentSize >= SegmentFormat.minimumSegmentSize, options.segmentSize <= SegmentFormat.maximumSegmentSize, options.segmentSize % 4096 == 0 else {
             throw JournalError(operation: "open", path: directory, reason: .invalidArgument("segmentSize must be a multiple of 4096 between \(SegmentFormat.minimumSegmentSize) and \(SegmentFormat.maximumSegmentSize) bytes (got \(options.segmentSize))."))
         }

@@ -14,8 +14,8 @@ enum Frame {
     /// A producer claimed this space and has not published it yet. `length` is nil while even
     /// the commit word is unwritten (the producer is between its claim and its first store).
     case inFlight(length: Int?)
-    /// A complete record whose checksum matched.
-    case record(JournalRecord)
+    /// A complete record whose checksum matched (its payload is still in the mapped segment).
+    case record(RecordFrame)
     /// Space to skip; the next boundary is `next`.
     case padding(next: Int)
     /// The segment ends here: continue in the next one.
@@ -23,6 +23,20 @@ enum Frame {
     /// The bytes here are not a valid record. `next` is the following record boundary when the
     /// commit word is intact and the word after the frame is a valid commit word (or the end), nil otherwise.
     case damaged(String, next: Int?)
+}
+
+/// Where a verified record is in its segment, and what its header says.
+struct RecordFrame {
+    var segment: UInt32
+    var offset: Int
+    /// The frame's length (header, payload, padding to 8 bytes).
+    var length: Int
+    var payloadLength: Int
+    var index: JournalIndex
+    var timestamp: Int64
+
+    var position: JournalPosition { JournalPosition(segment: segment, offset: offset) }
+    var nextPosition: JournalPosition { JournalPosition(segment: segment, offset: offset + length) }
 }
 
 /// One segment file, mapped whole, shared by every producer and reader of this process.
@@ -271,7 +285,7 @@ final class Segment: @unchecked Sendable {
 
     /// What is at record boundary `offset`, the checksum verified for records.
     ///
-    /// Cost: for a record, one CRC32C pass over it and one copy of the payload.
+    /// Cost: for a record, one CRC32C pass over it; the payload is not copied (see ``payload(of:)``).
     func frame(at offset: Int) -> Frame {
         guard isPlausibleBoundary(offset) else {
             return .damaged("offset \(offset) is not a record boundary of this segment (data is \(dataStart)..<\(dataEnd), 8-byte aligned)", next: nil)
@@ -311,31 +325,47 @@ final class Segment: @unchecked Sendable {
     }
 
     private func publishedRecord(at offset: Int, length: Int) -> Frame {
-        let next = offset + length
-        let provableNext = next == dataEnd || commit(at: next).load(ordering: .acquiring) == 0 || RecordFormat.decode(commit(at: next).load(ordering: .acquiring)) != nil ? next : nil
         let payloadLength = Int(base.loadUnaligned(fromByteOffset: offset + RecordFormat.lengthOffset, as: UInt32.self))
         guard payloadLength <= length - RecordFormat.headerSize, RecordFormat.frameLength(payload: payloadLength) == length else {
-            return .damaged("payload length \(payloadLength) does not match the frame length \(length)", next: provableNext)
+            return .damaged("payload length \(payloadLength) does not match the frame length \(length)", next: provableNext(after: offset, length: length))
         }
         let checked = UnsafeRawBufferPointer(start: base + offset + RecordFormat.lengthOffset, count: RecordFormat.headerSize - RecordFormat.lengthOffset + payloadLength)
         let stored = base.loadUnaligned(fromByteOffset: offset + RecordFormat.crcOffset, as: UInt32.self)
         let computed = CRC32C.checksum(checked)
         guard stored == computed else {
-            return .damaged("checksum 0x\(String(stored, radix: 16)) does not match the contents (0x\(String(computed, radix: 16)))", next: provableNext)
+            return .damaged("checksum 0x\(String(stored, radix: 16)) does not match the contents (0x\(String(computed, radix: 16)))", next: provableNext(after: offset, length: length))
         }
         let index = JournalIndex(rawValue: base.loadUnaligned(fromByteOffset: offset + RecordFormat.indexOffset, as: UInt64.self))
         guard index.segment == number else {
-            return .damaged("record index \(index) belongs to segment \(index.segment), not \(number)", next: provableNext)
+            return .damaged("record index \(index) belongs to segment \(index.segment), not \(number)", next: provableNext(after: offset, length: length))
         }
         let timestamp = base.loadUnaligned(fromByteOffset: offset + RecordFormat.timestampOffset, as: Int64.self)
-        let payload = [UInt8](UnsafeRawBufferPointer(start: base + offset + RecordFormat.headerSize, count: payloadLength))
-        return .record(JournalRecord(
-            index: index,
-            timestamp: timestamp,
-            payload: payload,
-            position: JournalPosition(segment: number, offset: offset),
-            nextPosition: JournalPosition(segment: number, offset: next)
-        ))
+        return .record(RecordFrame(segment: number, offset: offset, length: length, payloadLength: payloadLength, index: index, timestamp: timestamp))
+    }
+
+    /// The boundary after a damaged frame whose commit word is intact, when the word after it is
+    /// a valid commit word (or zero, or the end): only then is the frame length trustworthy.
+    private func provableNext(after offset: Int, length: Int) -> Int? {
+        let next = offset + length
+        if next == dataEnd { return next }
+        let word = commit(at: next).load(ordering: .acquiring)
+        return word == 0 || RecordFormat.decode(word) != nil ? next : nil
+    }
+
+    /// The payload of a record returned by ``frame(at:)``, in place: valid while this segment is.
+    func payload(of record: RecordFrame) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: base + record.offset + RecordFormat.headerSize, count: record.payloadLength)
+    }
+
+    /// A copy of the record returned by ``frame(at:)``.
+    func copy(_ record: RecordFrame) -> JournalRecord {
+        JournalRecord(
+            index: record.index,
+            timestamp: record.timestamp,
+            payload: [UInt8](payload(of: record)),
+            position: record.position,
+            nextPosition: record.nextPosition
+        )
     }
 
     /// Where the frame at `offset` ends, without verifying or copying a record (for walks that

@@ -30,28 +30,76 @@ public final class Tailer {
     /// The journal read.
     public let journal: Journal
     /// Where the next record is looked for.
-    public private(set) var position: JournalPosition
+    public private(set) var position: JournalPosition {
+        get { state.pointee.position }
+        set { state.pointee.position = newValue }
+    }
     /// The index of the last record returned.
-    public private(set) var lastIndex: JournalIndex?
+    public private(set) var lastIndex: JournalIndex? {
+        get { state.pointee.lastIndex }
+        set { state.pointee.lastIndex = newValue }
+    }
     /// Skip a damaged record when the next record's position can be proven (from its frame length
     /// or the segment index), counting it in ``damagedSkipped``; when false (default) reading it throws.
     public var skipDamagedRecords = false
     /// Damaged records skipped.
-    public private(set) var damagedSkipped = 0
+    public private(set) var damagedSkipped: Int {
+        get { state.pointee.damagedSkipped }
+        set { state.pointee.damagedSkipped = newValue }
+    }
     /// Slots this tailer padded over because their producers stopped.
-    public private(set) var paddedOver = 0
+    public private(set) var paddedOver: Int {
+        get { state.pointee.paddedOver }
+        set { state.pointee.paddedOver = newValue }
+    }
     /// The application state of the cursor's last commit (empty without a cursor or a commit).
     public private(set) var committedState: [UInt8] = []
 
     let cursor: CursorFile?
-    private var segment: Segment?
-    private var stuck: (position: JournalPosition, since: ContinuousClock.Instant)?
-    private let clock = ContinuousClock()
+    private var segment: Segment? {
+        get { state.pointee.segment }
+        set { state.pointee.segment = newValue }
+    }
+    /// The boundary where a slot in flight was seen, since when (read from the clock lazily), and
+    /// how many times it was seen there.
+    private var stuck: Stuck? {
+        get { state.pointee.stuck }
+        set { state.pointee.stuck = newValue }
+    }
+
+    /// What changes on every read, kept out of the object's stored properties: a tailer is used by
+    /// one thread at a time, and stored `var`s of a class cost a dynamic exclusivity check on every
+    /// access (a third of a read in profiles).
+    private struct State {
+        var position: JournalPosition
+        var lastIndex: JournalIndex?
+        var damagedSkipped = 0
+        var paddedOver = 0
+        var segment: Segment?
+        var stuck: Stuck?
+    }
+    private let state: UnsafeMutablePointer<State>
+
+    struct Stuck {
+        var position: JournalPosition
+        /// `monotonicNanoseconds()` when first seen with the clock read.
+        var since: Int64?
+        var polls: Int
+    }
+
+    /// Polls of a slot in flight with `timeout: .zero` between two looks at the clock.
+    static let pollsPerClockRead = 64
 
     init(journal: Journal, position: JournalPosition, cursor: CursorFile?) {
         self.journal = journal
-        self.position = position
         self.cursor = cursor
+        state = .allocate(capacity: 1)
+        state.initialize(to: State(position: position))
+    }
+
+    deinit {
+        state.deinitialize(count: 1)
+        state.deallocate()
     }
 
     /// The name of this tailer's cursor, if it has one.
@@ -60,61 +108,127 @@ public final class Tailer {
     /// The next record, waiting up to `timeout` for one (nil: wait as long as it takes; `.zero`: do
     /// not wait). Returns nil when the time passed without a new record.
     ///
-    /// Cost: a record is a CRC32C pass and a copy of its payload; waiting is a futex sleep (woken by
-    /// the publishing producer), checked again at least every 100 ms.
+    /// Cost: a record is a CRC32C pass and a copy of its payload (``withNext(timeout:_:)`` reads
+    /// it in place instead); waiting is a futex sleep (woken by the publishing producer), checked
+    /// again at least every 100 ms. With `timeout: .zero` the clock is not read (except every
+    /// 64th look at a slot that a producer is still writing, to pad it over after `padTimeout`).
     /// - Throws: `.damagedRecord` naming the segment and offset (unless ``skipDamagedRecords`` can
     ///   skip it), `.stalled` in a read-only journal at a slot whose producer died, system errors
     ///   from opening a segment.
     public func next(timeout: Duration? = nil) throws(JournalError) -> JournalRecord? {
-        let deadline = timeout.map { clock.now.advanced(by: $0) }
+        guard let view = try nextView(timeout: timeout) else { return nil }
+        let copy = view.copy()
+        moveOn(past: view)
+        return copy
+    }
+
+    /// Calls `body` with the next record in place, without copying its payload, waiting up to
+    /// `timeout` for one (nil: as long as it takes; `.zero`: not at all). Returns what `body`
+    /// returned, or nil when the time passed without a new record (`body` is then not called).
+    ///
+    /// The record's ``JournalRecordView/payload`` points into the mapped segment: it is valid only
+    /// inside `body` (copy what must outlive it). The checksum was verified before `body` runs.
+    /// When `body` throws, the tailer does not move on: the next call returns the same record.
+    /// Cost: as ``next(timeout:)`` without the copy (and without an allocation).
+    /// - Throws: what ``next(timeout:)`` throws, or what `body` throws.
+    @inlinable
+    public func withNext<R>(timeout: Duration? = nil, _ body: (JournalRecordView) throws -> R) throws -> R? {
+        guard let view = try nextView(timeout: timeout) else { return nil }
+        let result = try body(view)
+        moveOn(past: view)
+        return result
+    }
+
+    /// The next record in place (the tailer keeps its segment mapped while its position is in it),
+    /// without moving past it; see ``withNext(timeout:_:)``.
+    @usableFromInline
+    func nextView(timeout: Duration?) throws(JournalError) -> JournalRecordView? {
+        let limit: Int64? = switch timeout {
+        case nil: nil
+        case .zero?: 0
+        case let timeout?: nanoseconds(timeout)
+        }
+        guard let (segment, record) = try advance(timeout: limit) else { return nil }
+        return JournalRecordView(record, payload: segment.payload(of: record))
+    }
+
+    /// Makes `record` (just returned by ``nextView(timeout:)``) the last one read.
+    @usableFromInline
+    func moveOn(past record: JournalRecordView) {
+        position = record.nextPosition
+        lastIndex = record.index
+    }
+
+    /// Finds the next record from ``position`` (stepping over padding, ends of segments, damage it
+    /// may skip, and padding over dead producers), waiting up to `timeout`. Does not move past the
+    /// record itself (see ``moveOn(past:)``); nil when the time passed. Times are nanoseconds of
+    /// `CLOCK_MONOTONIC` (not `ContinuousClock.Instant`, whose resilient layout costs more than the
+    /// rest of a read).
+    private func advance(timeout: Int64?) throws(JournalError) -> (Segment, RecordFrame)? {
+        let noWait = timeout == 0
+        // The deadline is computed at the first wait: a record found at once costs no clock read.
+        var deadline: Int64?
+        func resolvedDeadline() -> Int64? {
+            if deadline == nil, let timeout { deadline = monotonicNanoseconds().addingSaturating(timeout) }
+            return deadline
+        }
+        let padTimeout = journal.padTimeoutNanoseconds
         while true {
             guard let segment = try currentSegment() else {
                 // The segment does not exist yet (the journal is empty or a producer is creating it).
-                if !pause(until: deadline, on: nil, inFlight: false) { return nil }
+                if noWait || !pause(until: resolvedDeadline(), on: nil, inFlight: false) { return nil }
                 continue
             }
             if position.offset < segment.dataStart { position.offset = segment.dataStart }
-            let frame = segment.frame(at: position.offset)
-            switch frame {
+            let offset = position.offset
+            switch segment.frame(at: offset) {
             case .record(let record):
-                position = record.nextPosition
-                lastIndex = record.index
-                stuck = nil
-                return record
+                if stuck != nil { stuck = nil }
+                return (segment, record)
             case .padding(let next):
                 position.offset = next
-                stuck = nil
+                if stuck != nil { stuck = nil }
             case .end:
                 stuck = nil
                 if let following = try followingSegment(after: segment.number) {
                     position = JournalPosition(segment: following, offset: 0)
                     self.segment = nil
-                } else if !pause(until: deadline, on: nil, inFlight: false) {
+                } else if noWait || !pause(until: resolvedDeadline(), on: nil, inFlight: false) {
                     return nil
                 }
             case .unclaimed:
-                stuck = nil
-                if !pause(until: deadline, on: segment, inFlight: false) { return nil }
+                if stuck != nil { stuck = nil }
+                if noWait || !pause(until: resolvedDeadline(), on: segment, inFlight: false) { return nil }
             case .inFlight(let length):
-                let now = clock.now
-                if stuck?.position != position { stuck = (position, now) }
-                let since = stuck!.since
-                if now - since >= journal.options.padTimeout {
+                var seen = stuck.flatMap { $0.position == position ? $0 : nil } ?? Stuck(position: position, since: nil, polls: 0)
+                seen.polls += 1
+                // A spinning reader looks at the clock only now and then: the pad timeout is seconds.
+                if noWait && seen.polls % Self.pollsPerClockRead != 1 {
+                    stuck = seen
+                    return nil
+                }
+                let now = monotonicNanoseconds()
+                let since = seen.since ?? now
+                seen.since = since
+                stuck = seen
+                if now - since >= padTimeout {
                     guard segment.writable else {
-                        throw JournalError(operation: "read", path: segment.path, offset: position.offset, reason: .stalled)
+                        throw JournalError(operation: "read", path: segment.path, offset: offset, reason: .stalled)
                     }
-                    let padded = length.map { segment.padClaimed(at: position.offset, length: $0) } ?? segment.padUnwritten(from: position.offset)
+                    let padded = length.map { segment.padClaimed(at: offset, length: $0) } ?? segment.padUnwritten(from: offset)
                     if padded { paddedOver += 1 }
                     stuck = nil
                     continue
                 }
-                let padAt = since.advanced(by: journal.options.padTimeout)
-                if !pause(until: deadline.map { min($0, padAt) } ?? padAt, on: segment, inFlight: true), let deadline, deadline <= padAt {
+                if noWait { return nil }
+                let padAt = since.addingSaturating(padTimeout)
+                let limit = resolvedDeadline()
+                if !pause(until: limit.map { min($0, padAt) } ?? padAt, on: segment, inFlight: true), let limit, limit <= padAt {
                     return nil
                 }
             case .damaged(let text, let next):
-                let error = JournalError(operation: "read", path: segment.path, offset: position.offset, reason: .damagedRecord(text))
-                guard skipDamagedRecords, let resume = next ?? resynchronize(segment, after: position.offset) else { throw error }
+                let error = JournalError(operation: "read", path: segment.path, offset: offset, reason: .damagedRecord(text))
+                guard skipDamagedRecords, let resume = next ?? resynchronize(segment, after: offset) else { throw error }
                 damagedSkipped += 1
                 position.offset = resume
             }
@@ -189,11 +303,11 @@ public final class Tailer {
     /// Sleeps until something may have changed (a publish in `segment`, or 100 ms), but not past
     /// `deadline`. `inFlight` says what the caller saw: claimed space (true) or unclaimed space.
     /// Returns false when the deadline has passed.
-    private func pause(until deadline: ContinuousClock.Instant?, on segment: Segment?, inFlight: Bool) -> Bool {
-        let now = clock.now
+    private func pause(until deadline: Int64?, on segment: Segment?, inFlight: Bool) -> Bool {
+        let now = monotonicNanoseconds()
         if let deadline, now >= deadline { return false }
         var slice = Duration.milliseconds(100)
-        if let deadline { slice = min(slice, now.duration(to: deadline)) }
+        if let deadline, deadline - now < 100_000_000 { slice = .nanoseconds(deadline - now) }
         guard let segment, segment.writable else {
             // No segment yet, or a read-only mapping (it cannot register as a waiter): poll.
             FileLockSleep.sleep(min(slice, .milliseconds(2)))
@@ -304,7 +418,7 @@ extension Journal {
 
     /// The first boundary in `segment` (from the index on) whose record satisfies `isTarget`, or
     /// where the scan has to stop (a slot in flight, the tail, the end: the target is there or later).
-    private func seek(in segment: Segment, from start: Int? = nil, numbers: [UInt32], _ isTarget: (JournalRecord) -> Bool) -> JournalPosition {
+    private func seek(in segment: Segment, from start: Int? = nil, numbers: [UInt32], _ isTarget: (RecordFrame) -> Bool) -> JournalPosition {
         var offset = start ?? segment.dataStart
         while true {
             switch segment.frame(at: offset) {
@@ -324,7 +438,7 @@ extension Journal {
         }
     }
 
-    private func seekIndexed(_ segment: Segment, numbers: [UInt32], claim: UInt32, _ isTarget: (JournalRecord) -> Bool) -> JournalPosition {
+    private func seekIndexed(_ segment: Segment, numbers: [UInt32], claim: UInt32, _ isTarget: (RecordFrame) -> Bool) -> JournalPosition {
         seek(in: segment, from: segment.boundary(before: claim), numbers: numbers, isTarget)
     }
 

@@ -58,4 +58,45 @@ struct FastPathTests {
         let reader = try Journal(directory: path, options: readOnly)
         #expect(throws: JournalError.self) { _ = try reader.appender() }
     }
+
+    struct Refused: Error {}
+
+    @Test func recordsReadInPlaceMatchTheCopiesAndAThrowingReaderDoesNotMoveOn() throws {
+        let journal = try Journal(directory: directory.path("j"), options: testOptions())
+        for n in 0..<1_500 { try journal.append(payload(n)) }
+        let copies = try readAll(journal)
+        #expect(copies.count == 1_500)
+        let tailer = try journal.tailer()
+        var seen: [JournalRecord] = []
+        var refusals = 0
+        while true {
+            do {
+                let record = try tailer.withNext(timeout: .zero) { view -> JournalRecord in
+                    // The span and the pointer show the same bytes, in the mapped segment.
+                    #expect(view.bytes.byteCount == view.payload.count)
+                    #expect(view.bytes.withUnsafeBytes { Array($0) } == Array(view.payload))
+                    // Every 100th record is refused once: the tailer must offer it again.
+                    if view.index.claim % 100 == 7 && refusals < seen.count / 100 + 1 {
+                        refusals += 1
+                        throw Refused()
+                    }
+                    return view.copy()
+                }
+                guard let record else { break }
+                #expect(tailer.lastIndex == record.index)
+                #expect(tailer.position == record.nextPosition)
+                seen.append(record)
+            } catch is Refused {
+                continue
+            }
+        }
+        #expect(refusals > 10)
+        #expect(seen == copies)
+        // Nothing new: the closure is not called.
+        var called = false
+        #expect(try tailer.withNext(timeout: .milliseconds(20)) { _ in called = true } == nil)
+        #expect(!called)
+        try journal.append(payload(7))
+        #expect(try tailer.withNext(timeout: .zero) { Array($0.payload) } == payload(7))
+    }
 }

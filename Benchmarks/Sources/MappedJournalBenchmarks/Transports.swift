@@ -81,31 +81,35 @@ func produceJournal(directory: String, size: Int, count: UInt64, rate: Double) t
     _ = last
 }
 
-/// The consumer role for the journal: reads `count` records, checking sequence numbers and size.
+/// The consumer role for the journal: reads `count` records in place (`Tailer.withNext`, no copy of
+/// the payload), checking sequence numbers and size.
 func consumeJournal(tailer: Tailer, spin: Bool, size: Int, count: UInt64, recordLatencies: Bool, producerAlive: () -> Bool) throws -> ConsumeResult {
     var result = ConsumeResult(count: count, firstSend: 0, lastSend: 0, lastReceive: 0, latencies: [])
     if recordLatencies { result.latencies.reserveCapacity(Int(count)) }
     var now: UInt64 = 0
     var idle = 0
+    // The payload's size, sequence number and send time, read in place.
+    let read = { (record: JournalRecordView) -> (Int, UInt64, UInt64) in
+        (record.payload.count, record.payload.loadUnaligned(fromByteOffset: 0, as: UInt64.self), record.payload.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+    }
     for i in 0..<count {
-        var found: JournalRecord?
+        var found: (Int, UInt64, UInt64)?
         if spin {
             while true {
-                found = try tailer.next(timeout: .zero)
+                found = try tailer.withNext(timeout: .zero, read)
                 if found != nil { break }
                 idle &+= 1
                 if idle & 0xFFFFF == 0, !producerAlive() { throw BenchFailure("producer exited after \(i) of \(count) records") }
             }
         } else {
             while found == nil {
-                found = try tailer.next(timeout: .seconds(1))
+                found = try tailer.withNext(timeout: .seconds(1), read)
                 if found == nil, !producerAlive() { throw BenchFailure("producer exited after \(i) of \(count) records") }
             }
         }
         now = ipc_now_ns()
-        let record = found!
-        guard record.payload.count == size else { throw BenchFailure("record \(i) has \(record.payload.count) bytes, expected \(size)") }
-        let (seq, sent) = record.payload.withUnsafeBytes { ($0.loadUnaligned(fromByteOffset: 0, as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
+        let (bytes, seq, sent) = found!
+        guard bytes == size else { throw BenchFailure("record \(i) has \(bytes) bytes, expected \(size)") }
         guard seq == i else { throw BenchFailure("record \(i) carries sequence number \(seq)") }
         if i == 0 { result.firstSend = sent }
         result.lastSend = sent

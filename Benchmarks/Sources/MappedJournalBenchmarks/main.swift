@@ -263,10 +263,10 @@ if !skipLatency {
 // MARK: One process, no scheduling: what one append and one read cost
 
 /// ns per append (through a `JournalAppender`, and through the shared `Journal.append`) and per
-/// tailer read of `count` records of `size` bytes, one process, no reader while appending (best
+/// tailer read (in place with `withNext`, and copying with `next`) of `count` records of `size` bytes, one process, no reader while appending (best
 /// of 3), and ns per CRC32C of one frame's checked bytes.
-func singleProcessCosts(size: Int, count: Int) throws -> (append: Double, sharedAppend: Double, read: Double, crc: Double) {
-    var bestAppend = Double.infinity, bestShared = Double.infinity, bestRead = Double.infinity
+func singleProcessCosts(size: Int, count: Int) throws -> (append: Double, sharedAppend: Double, read: Double, readCopy: Double, crc: Double) {
+    var bestAppend = Double.infinity, bestShared = Double.infinity, bestRead = Double.infinity, bestCopy = Double.infinity
     let message = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
     defer { message.deallocate() }
     for i in 0..<size { message[i] = UInt8(truncatingIfNeeded: i) }
@@ -298,13 +298,20 @@ func singleProcessCosts(size: Int, count: Int) throws -> (append: Double, shared
         let tailer = try journal.tailer(from: .start)
         var sum: UInt64 = 0
         for _ in 0..<count {
-            guard let record = try tailer.next(timeout: .zero) else { throw BenchFailure("single process: a record is missing") }
-            sum &+= UInt64(record.payload.count)
+            guard let bytes = try tailer.withNext(timeout: .zero, { $0.payload.count }) else { throw BenchFailure("single process: a record is missing") }
+            sum &+= UInt64(bytes)
         }
         let read = ipc_now_ns()
-        guard sum == UInt64(count * size) else { throw BenchFailure("single process: wrong sizes") }
+        let copying = try journal.tailer(from: .start)
+        for _ in 0..<count {
+            guard let record = try copying.next(timeout: .zero) else { throw BenchFailure("single process: a record is missing") }
+            sum &+= UInt64(record.payload.count)
+        }
+        let readCopies = ipc_now_ns()
+        guard sum == UInt64(2 * count * size) else { throw BenchFailure("single process: wrong sizes") }
         bestAppend = min(bestAppend, Double(appended - start) / Double(count))
         bestRead = min(bestRead, Double(read - appended) / Double(count))
+        bestCopy = min(bestCopy, Double(readCopies - read) / Double(count))
     }
     let checked = UnsafeMutableRawBufferPointer.allocate(byteCount: size + 20, alignment: 8)
     defer { checked.deallocate() }
@@ -315,17 +322,17 @@ func singleProcessCosts(size: Int, count: Int) throws -> (append: Double, shared
     for _ in 0..<reps { crc = CRC32C.checksum(UnsafeRawBufferPointer(checked), continuing: crc) }
     let t1 = ipc_now_ns()
     if crc == 0x1234_5678 { out("") }
-    return (bestAppend, bestShared, bestRead, Double(t1 - t0) / Double(reps))
+    return (bestAppend, bestShared, bestRead, bestCopy, Double(t1 - t0) / Double(reps))
 }
 
-var singleRows: [(Int, Double, Double, Double, Double)] = []
+var singleRows: [(size: Int, append: Double, shared: Double, read: Double, copy: Double, crc: Double)] = []
 if !flag("--no-single") {
     for size in sizes {
         do {
             let count = size <= 64 ? 1_000_000 : 250_000
-            let (append, shared, read, crc) = try singleProcessCosts(size: size, count: count)
-            singleRows.append((size, append, shared, read, crc))
-            out(String(format: "single process %4d B: append %.0f ns (Journal.append %.0f ns), tailer read %.0f ns (best of 3 x %d), CRC32C of %d bytes %.1f ns", size, append, shared, read, count, size + 20, crc))
+            let (append, shared, read, copy, crc) = try singleProcessCosts(size: size, count: count)
+            singleRows.append((size, append, shared, read, copy, crc))
+            out(String(format: "single process %4d B: append %.0f ns (Journal.append %.0f ns), tailer read in place %.0f ns (copying %.0f ns) (best of 3 x %d), CRC32C of %d bytes %.1f ns", size, append, shared, read, copy, count, size + 20, crc))
         } catch {
             out("single process \(size) B: FAILED: \(error)")
         }
@@ -349,10 +356,10 @@ for (label, r) in jitterResults {
 
 if !singleRows.isEmpty {
     out("")
-    out("| one process, no reader while appending | append (JournalAppender) | Journal.append | tailer read | CRC32C of the frame's checked bytes |")
-    out("|--:|--:|--:|--:|--:|")
-    for (size, append, shared, read, crc) in singleRows {
-        out(String(format: "| %d B | %.0f ns | %.0f ns | %.0f ns | %.1f ns (%d B) |", size, append, shared, read, crc, size + 20))
+    out("| one process, no reader while appending | append (JournalAppender) | Journal.append | tailer read in place (withNext) | tailer read, copying (next) | CRC32C of the frame's checked bytes |")
+    out("|--:|--:|--:|--:|--:|--:|")
+    for row in singleRows {
+        out(String(format: "| %d B | %.0f ns | %.0f ns | %.0f ns | %.0f ns | %.1f ns (%d B) |", row.size, row.append, row.shared, row.read, row.copy, row.crc, row.size + 20))
     }
 }
 
