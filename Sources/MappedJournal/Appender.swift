@@ -55,10 +55,11 @@ extension Segment {
         let checked = UnsafeRawBufferPointer(start: base + offset + RecordFormat.lengthOffset, count: RecordFormat.headerSize - RecordFormat.lengthOffset + payload.count)
         base.storeBytes(of: CRC32C.checksum(checked), toByteOffset: offset + RecordFormat.crcOffset, as: UInt32.self)
         recordIndexEntry(claim: claim, offset: offset)
+        // Sequentially consistent (on x86 any locked instruction is): see `notifyReaders`.
         let (done, _) = commit(at: offset).compareExchange(
             expected: RecordFormat.word(.claimed, length: length),
             desired: RecordFormat.word(.published, length: length),
-            ordering: .acquiringAndReleasing
+            ordering: .sequentiallyConsistent
         )
         if done { notifyReaders() }
         return done
@@ -66,8 +67,8 @@ extension Segment {
 
     /// Ends the segment at `offset` (this producer's claim was the first that did not fit).
     func seal(at offset: Int) {
-        let (done, _) = commit(at: offset).compareExchange(expected: 0, desired: RecordFormat.word(.end, length: 0), ordering: .acquiringAndReleasing)
-        if done { sealedAtWord.store(UInt64(offset), ordering: .releasing) }
+        let (done, _) = commit(at: offset).compareExchange(expected: 0, desired: RecordFormat.word(.end, length: 0), ordering: .sequentiallyConsistent)
+        if done { sealedAtWord.store(UInt64(offset), ordering: .sequentiallyConsistent) }
         notifyReaders()
     }
 }

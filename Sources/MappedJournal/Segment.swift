@@ -224,9 +224,15 @@ final class Segment: @unchecked Sendable {
     }
 
     /// Wakes every reader asleep on this segment, if any.
+    ///
+    /// Call it after the change readers wait for, made with a sequentially consistent atomic
+    /// operation (the publish, pad or end compare-and-swap). With no reader registered in `waiters`
+    /// it costs one load of a shared cache line: a reader registers (sequentially consistent
+    /// increment) before it looks at the word it waits on, so either it sees the change, or this
+    /// load sees it registered and the increment of `notify` below makes its futex wait return.
     func notifyReaders() {
-        notify.wrappingIncrement(ordering: .sequentiallyConsistent)
         if waiters.load(ordering: .sequentiallyConsistent) > 0 {
+            notify.wrappingIncrement(ordering: .sequentiallyConsistent)
             Self.futexWake(file)
         }
     }
@@ -411,7 +417,7 @@ final class Segment: @unchecked Sendable {
         let (done, _) = commit(at: offset).compareExchange(
             expected: RecordFormat.word(.claimed, length: length),
             desired: RecordFormat.word(.padding, length: length),
-            ordering: .acquiringAndReleasing
+            ordering: .sequentiallyConsistent
         )
         if done {
             padCount.wrappingIncrement(ordering: .relaxed)
@@ -430,7 +436,7 @@ final class Segment: @unchecked Sendable {
         var position = offset
         while position < limit {
             let (done, _) = commit(at: position).compareExchange(
-                expected: 0, desired: RecordFormat.word(.padding, length: 8), ordering: .acquiringAndReleasing
+                expected: 0, desired: RecordFormat.word(.padding, length: 8), ordering: .sequentiallyConsistent
             )
             if !done { break }
             position += 8
