@@ -158,27 +158,31 @@ extension Journal {
             switch claim {
             case .claimed(let offset, let claim):
                 if segment.publish(at: offset, claim: claim, length: length, payload: payload) {
-                    // The one claim that crosses the middle of the segment creates the next segment
-                    // now, so that the roll does not stop every producer for a file creation and fsync.
+                    // The one claim that crosses the middle of the segment has the next segment
+                    // created (in the background, or now), so that the roll does not stop every
+                    // producer for a file creation and fsync.
                     let middle = (segment.dataStart + segment.dataEnd) / 2
                     if offset < middle && offset + length >= middle {
-                        _ = try? self.segment(segment.number &+ 1, creatingAfter: segment)
+                        if table.prepareAhead {
+                            table.prepare(after: segment)
+                        } else {
+                            _ = try? self.segment(segment.number &+ 1, creatingAfter: segment)
+                        }
                     }
+                    table.prefaultAhead(of: offset + length, in: segment)
                     return (JournalIndex(segment: segment.number, claim: UInt32(claim)), segment)
                 }
             case .lost:
                 continue
             case .closer(let offset):
-                let next: Segment
-                do {
-                    next = try self.segment(segment.number &+ 1, creatingAfter: segment)
-                } catch {
-                    // No next segment (e.g. a full disk): end this one anyway, so that readers do
-                    // not wait for this claim; the next producer tries to create the segment again.
-                    segment.seal(at: offset)
-                    throw error
-                }
+                // End the segment first: readers stop waiting for this claim, and producers that
+                // find the segment full go on to the next one (creating it if it is still missing)
+                // instead of waiting for this producer, which may be stopped at any moment.
                 segment.seal(at: offset)
+                // The next segment was created ahead (or is being created in the background, or
+                // by another process: waited for); if not, now. On failure (e.g. a full disk)
+                // nothing was appended, and the next producer tries to create it again.
+                let next = try self.segment(segment.number &+ 1, creatingAfter: segment)
                 segment = next
                 raise(appendTargetTo: next.number)
             case .full:
@@ -197,9 +201,9 @@ extension Journal {
         return JournalAppender(journal: self)
     }
 
-    /// The segment after the full `segment`. The producer whose claim overflowed it is creating it;
-    /// wait for that a little (so that racing producers do not all write a segment file), then
-    /// create it here (that producer may have died).
+    /// The segment after the full `segment`. The producer whose claim overflowed it ends it and then
+    /// looks for (or creates) the next one; wait for that end a little (so that racing producers do
+    /// not all write a segment file), then create the next segment here (that producer may have died).
     func nextSegment(after segment: Segment) throws(JournalError) -> Segment {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: min(options.padTimeout, .seconds(1)))
@@ -243,9 +247,8 @@ extension Journal {
             case .lost:
                 continue
             case .closer(let offset):
-                let next = try self.segment(segment.number &+ 1, creatingAfter: segment)
                 segment.seal(at: offset)
-                segment = next
+                segment = try self.segment(segment.number &+ 1, creatingAfter: segment)
             case .full:
                 segment = try self.segment(segment.number &+ 1, creatingAfter: segment)
             }

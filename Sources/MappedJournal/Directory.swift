@@ -52,6 +52,15 @@ enum Directory {
         throw .system("create segment", .system("link", path: target, errno: errno))
     }
 
+    /// Removes the temporary files of segments being created (`.segment-….tmp`) in `path`: call
+    /// only when no process can be creating one. Best effort.
+    static func removeSegmentTemporaries(in path: String) {
+        guard let names = try? names(in: path) else { return }
+        for name in names where name.hasPrefix(".segment-") && name.hasSuffix(".tmp") {
+            try? remove(path + "/" + name)
+        }
+    }
+
     static func remove(_ path: String) throws(JournalError) {
         if unlink(path) != 0 && errno != ENOENT {
             throw .system("remove", .system("unlink", path: path, errno: errno))

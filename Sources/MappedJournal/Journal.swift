@@ -32,6 +32,13 @@ public struct JournalOptions: Sendable {
     /// this old (nil: roll by size only). With a day, each segment holds at most a day of records,
     /// which retention by age can then delete whole.
     public var rollInterval: Duration?
+    /// Create the next segment and fault in the pages producers are about to write on a background
+    /// queue (default), so that an append neither creates a file nor takes a page fault: the next
+    /// segment when an append crosses the middle of the current one, and the next 2 MiB of a segment
+    /// whenever less than that is ready beyond the last append. When false, the append that crosses
+    /// the middle creates the next segment itself, and every page is faulted in by the append that
+    /// first writes to it.
+    public var prepareAhead = true
     /// The system-call seam; tests pass one that records or fails.
     public var system: SystemCalls = .live
 
@@ -66,9 +73,8 @@ public final class Journal: Sendable {
     public var recovery: RecoveryReport { recoveryReport.withLock { $0 } }
     let recoveryReport = Mutex<RecoveryReport>(RecoveryReport())
     let lock: JournalLock
-    let segments = Mutex<[UInt32: Segment]>([:])
-    /// The highest segment number known to exist.
-    let latest = Atomic<UInt32>(0)
+    /// The segments mapped in this process, and the work done ahead of the producers.
+    let table: SegmentTable
     /// The segment this process's producers claim in (the next one may already exist: it is
     /// created ahead, when the current one is half full).
     let appendTarget = Atomic<UInt32>(0)
@@ -98,6 +104,7 @@ public final class Journal: Sendable {
         self.directory = directory
         self.options = options
         padTimeoutNanoseconds = nanoseconds(options.padTimeout)
+        table = SegmentTable(directory: directory, writable: options.access == .readWrite, system: options.system, prepareAhead: options.prepareAhead)
         guard options.segmentSize >= SegmentFormat.minimumSegmentSize, options.segmentSize <= SegmentFormat.maximumSegmentSize, options.segmentSize % 4096 == 0 else {
             throw JournalError(operation: "open", path: directory, reason: .invalidArgument("segmentSize must be a multiple of 4096 between \(SegmentFormat.minimumSegmentSize) and \(SegmentFormat.maximumSegmentSize) bytes (got \(options.segmentSize))."))
         }
@@ -122,12 +129,15 @@ public final class Journal: Sendable {
             numbers = try Directory.segmentNumbers(in: directory)
             created = numbers == [0]
         }
-        latest.store(numbers.last!, ordering: .relaxed)
+        table.latest.store(numbers.last!, ordering: .relaxed)
         appendTarget.store(numbers.count >= 2 ? numbers[numbers.count - 2] : numbers.last!, ordering: .relaxed)
         if alone && created {
             lock.recordBoot()
             try lock.share()
         } else if alone {
+            // Nobody else has the journal open, so nobody is creating a segment: a temporary file
+            // left by a process that stopped while creating one is garbage.
+            if writable { Directory.removeSegmentTemporaries(in: directory) }
             // Same boot as the last opener: the page cache kept every store, so nothing can be torn.
             let sameBoot = lock.lastBoot().map { $0 == BootIdentity.current } ?? false
             let report = try Recovery.run(self, numbers: numbers, afterReboot: !sameBoot)
@@ -135,6 +145,12 @@ public final class Journal: Sendable {
             lock.recordBoot()
             try lock.share()
         }
+    }
+
+    /// Waits for the work started in the background (a segment being created), so that no
+    /// temporary file is left behind when the process ends after releasing the journal.
+    deinit {
+        table.drain()
     }
 
     // MARK: Segments
@@ -145,45 +161,26 @@ public final class Journal: Sendable {
 
     /// Segment `number`, mapped once per process; nil when its file does not exist.
     func segment(_ number: UInt32) throws(JournalError) -> Segment? {
-        if let cached = segments.withLock({ $0[number] }) { return cached }
-        let path = segmentPath(number)
-        let opened: Segment
-        do {
-            opened = try Segment(path: path, number: number, writable: writable, system: system)
-        } catch {
-            if error.systemError?.errno == ENOENT { return nil }
-            throw error
-        }
-        raise(latestTo: number)
-        let newest = latest.load(ordering: .relaxed)
-        return segments.withLock { cache in
-            if let raced = cache[number] { return raced }
-            cache[number] = opened
-            // Keep the mappings producers need (the newest two) and a few for readers; tailers hold
-            // their own reference, and a dropped mapping of a retired file frees its disk space.
-            if cache.count > 6 {
-                for old in cache.keys.sorted().prefix(cache.count - 6) where old + 1 < newest && old != number {
-                    cache[old] = nil
-                }
-            }
-            return opened
-        }
+        try table.segment(number)
     }
 
     func raise(latestTo number: UInt32) {
-        var current = latest.load(ordering: .relaxed)
-        while current < number {
-            let (done, seen) = latest.compareExchange(expected: current, desired: number, ordering: .relaxed)
-            if done { return }
-            current = seen
-        }
+        table.raise(latestTo: number)
     }
 
     /// Segment `number`, created (with the geometry of `previous`) when it does not exist yet.
+    /// A creation already running in this process's background work is waited for first, up to
+    /// `padTimeout` (at most a second).
     func segment(_ number: UInt32, creatingAfter previous: Segment) throws(JournalError) -> Segment {
         if let existing = try segment(number) { return existing }
         guard writable else { throw JournalError(operation: "append", path: directory, reason: .readOnly) }
-        try Segment.create(directory: directory, number: number, segmentSize: previous.segmentSize, indexStride: previous.indexStride, system: system)
+        let patience = min(options.padTimeout, .seconds(1))
+        table.awaitCreation(of: number, timeout: patience)
+        if let existing = try segment(number) { return existing }
+
+        if try Segment.create(directory: directory, number: number, segmentSize: previous.segmentSize, indexStride: previous.indexStride, system: system) {
+            table.createdOnAppend.add(1, ordering: .relaxed)
+        }
         guard let created = try segment(number) else {
             throw JournalError(operation: "create segment", path: segmentPath(number), reason: .system(.system("open", path: segmentPath(number), errno: ENOENT)))
         }
@@ -197,7 +194,7 @@ public final class Journal: Sendable {
 
     /// The newest segment file, refreshing from the directory.
     func newestSegment() throws(JournalError) -> Segment? {
-        var number = latest.load(ordering: .relaxed)
+        var number = table.latest.load(ordering: .relaxed)
         // Follow segments created by other processes.
         while Directory.exists(segmentPath(number &+ 1)) { number &+= 1 }
         if let found = try segment(number) { return found }
@@ -215,9 +212,22 @@ public final class Journal: Sendable {
         return newest
     }
 
+    /// What the background work did in this process: segments it created ahead, segments appends
+    /// had to create themselves (the background was late, or off), bytes of pages it faulted in.
+    @_spi(Testing)
+    public var preparation: (createdAhead: Int, createdOnAppend: Int, prefaultedBytes: Int) {
+        (table.createdAhead.load(ordering: .relaxed), table.createdOnAppend.load(ordering: .relaxed), table.prefaultedBytes.load(ordering: .relaxed))
+    }
+
+    /// Waits until the background work requested so far is done.
+    @_spi(Testing)
+    public func waitForBackgroundWork() {
+        table.drain()
+    }
+
     /// Forgets mappings of segments that were removed (by retention here or elsewhere).
     func forget(_ number: UInt32) {
-        _ = segments.withLock { $0.removeValue(forKey: number) }
+        table.forget(number)
     }
 
     func requireWritable(_ operation: String) throws(JournalError) {

@@ -58,6 +58,8 @@ final class Segment: @unchecked Sendable {
     let createdAt: Int64
     /// The first record's timestamp once known (0 before), for rolling by time.
     private let firstRecordTime = Synchronization.Atomic<Int64>(0)
+    /// Offset up to which this process has asked for the pages to be faulted in (see `SegmentTable`).
+    let prefaultRequested = Synchronization.Atomic<Int>(0)
 
     /// Maps the segment at `path` and validates its header.
     ///
@@ -121,10 +123,12 @@ final class Segment: @unchecked Sendable {
 
     /// Creates segment `number` in `directory` unless it exists: the file is written and synced
     /// under a temporary name, then linked to its name (so nobody ever sees a half-written header),
-    /// and the directory is synced. Safe to call from several processes at once.
-    static func create(directory: String, number: UInt32, segmentSize: Int, indexStride: Int, system: SystemCalls) throws(JournalError) {
+    /// and the directory is synced. Safe to call from several processes at once. Returns whether
+    /// this call created it.
+    @discardableResult
+    static func create(directory: String, number: UInt32, segmentSize: Int, indexStride: Int, system: SystemCalls) throws(JournalError) -> Bool {
         let target = directory + "/" + SegmentFormat.fileName(number)
-        if Directory.exists(target) { return }
+        if Directory.exists(target) { return false }
         let temporary = directory + "/.\(SegmentFormat.fileName(number)).\(processID).\(UInt32.random(in: 0...UInt32.max)).tmp"
         defer { try? Directory.remove(temporary) }
         let geometry = SegmentFormat.geometry(segmentSize: segmentSize, stride: indexStride)
@@ -153,7 +157,9 @@ final class Segment: @unchecked Sendable {
             try mapped("create segment") { () throws(MappedMemoryError) in
                 try DirectorySync.synchronize(path: directory, system: system)
             }
+            return true
         }
+        return false
     }
 
     // MARK: Shared words

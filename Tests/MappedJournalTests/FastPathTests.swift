@@ -99,4 +99,64 @@ struct FastPathTests {
         try journal.append(payload(7))
         #expect(try tailer.withNext(timeout: .zero) { Array($0.payload) } == payload(7))
     }
+
+    /// Appends `count` records of 1000 bytes.
+    func appendKilobytes(_ journal: Journal, _ count: Int, from first: Int) throws -> [JournalIndex] {
+        try (first..<(first + count)).map { n in
+            try journal.append(Array("record \(n) ".utf8) + [UInt8](repeating: UInt8(truncatingIfNeeded: n), count: 1000 - "record \(n) ".utf8.count))
+        }
+    }
+
+    @Test func theNextSegmentIsCreatedAndFaultedInAheadAndTheRollUsesIt() throws {
+        let path = directory.path("j")
+        let journal = try Journal(directory: path, options: testOptions(segmentSize: 1 << 20))
+        // About 990 records of 1 KiB fill a 1 MiB segment; 600 cross the middle of segment 0.
+        var indexes = try appendKilobytes(journal, 600, from: 0)
+        #expect(indexes.last?.segment == 0)
+        journal.waitForBackgroundWork()
+        #expect(try journal.segmentNumbers() == [0, 1])
+        #expect(journal.preparation.createdAhead == 1)
+        // Its pages are in memory before any append touches them.
+        let next = try MappedFile(path: path + "/segment-0000000001.mnj", mode: .readOnly)
+        let residency = try next.residency()
+        #expect(residency.residentPages == residency.totalPages)
+        // Two rolls: each into the segment made ahead, none created by an append.
+        for round in 0..<3 {
+            indexes += try appendKilobytes(journal, 500, from: 600 + round * 500)
+            journal.waitForBackgroundWork()
+        }
+        #expect(indexes.last!.segment >= 2)
+        #expect(journal.preparation.createdOnAppend == 0)
+        // Segments 1 ... last were made ahead (the one after the last only once it is half full).
+        #expect(journal.preparation.createdAhead == Int(indexes.last!.segment))
+        #expect(journal.preparation.prefaultedBytes >= 2 << 20)
+        let records = try readAll(journal)
+        #expect(records.map(\.index) == indexes)
+        #expect(try journal.check().isHealthy)
+    }
+
+    @Test func withoutPreparationAheadTheAppendCrossingTheMiddleCreatesTheNextSegment() throws {
+        var options = testOptions(segmentSize: 1 << 20)
+        options.prepareAhead = false
+        let journal = try Journal(directory: directory.path("j"), options: options)
+        let indexes = try appendKilobytes(journal, 1_500, from: 0)
+        #expect(indexes.last!.segment == 1)
+        #expect(journal.preparation.createdAhead == 0)
+        #expect(journal.preparation.createdOnAppend == 1)
+        #expect(journal.preparation.prefaultedBytes == 0)
+        #expect(try readAll(journal).map(\.index) == indexes)
+    }
+
+    @Test func theFirstOpenerRemovesTemporaryFilesOfSegmentsThatWereNeverFinished() throws {
+        let path = directory.path("j")
+        do {
+            let journal = try Journal(directory: path, options: testOptions())
+            try journal.append(payload(1))
+        }
+        let leftover = path + "/.segment-0000000001.mnj.4242.17.tmp"
+        #expect(FileManager.default.createFile(atPath: leftover, contents: Data(count: 4096)))
+        let journal = try Journal(directory: path, options: testOptions())
+        #expect(!FileManager.default.fileExists(atPath: leftover))
+        #expect(try readAll(journal).map(\.payload) == [payload(1)])
+    }
 }
