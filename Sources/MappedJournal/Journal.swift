@@ -34,11 +34,16 @@ public struct JournalOptions: Sendable {
     public var rollInterval: Duration?
     /// Create the next segment and fault in the pages producers are about to write on a background
     /// queue (default), so that an append neither creates a file nor takes a page fault: the next
-    /// segment when an append crosses the middle of the current one, and the next 2 MiB of a segment
-    /// whenever less than that is ready beyond the last append. When false, the append that crosses
-    /// the middle creates the next segment itself, and every page is faulted in by the append that
-    /// first writes to it.
+    /// segment when an append crosses the middle of the current one (and its first 16 MiB), and
+    /// up to 16 MiB beyond the last append whenever less than 8 MiB is ready beyond it. When
+    /// false, the append that crosses the middle creates the next segment itself, and every page
+    /// is faulted in by the append that first writes to it.
     public var prepareAhead = true
+    /// How long a tailer that has caught up polls the next record's commit word before it sleeps
+    /// on the futex (once per call that waits). An active producer publishes within microseconds,
+    /// while a sleep costs the producer a `FUTEX_WAKE` system call and the reader a wake-up.
+    /// `.zero`: sleep at once.
+    public var spinBeforeWaiting: Duration = .microseconds(20)
     /// The system-call seam; tests pass one that records or fails.
     public var system: SystemCalls = .live
 
@@ -84,6 +89,8 @@ public final class Journal: Sendable {
 
     /// `options.padTimeout` in nanoseconds.
     let padTimeoutNanoseconds: Int64
+    /// `options.spinBeforeWaiting` in nanoseconds.
+    let spinNanoseconds: Int64
 
     var system: SystemCalls { options.system }
     var writable: Bool { options.access == .readWrite }
@@ -104,6 +111,7 @@ public final class Journal: Sendable {
         self.directory = directory
         self.options = options
         padTimeoutNanoseconds = nanoseconds(options.padTimeout)
+        spinNanoseconds = nanoseconds(options.spinBeforeWaiting)
         table = SegmentTable(directory: directory, writable: options.access == .readWrite, system: options.system, prepareAhead: options.prepareAhead)
         guard options.segmentSize >= SegmentFormat.minimumSegmentSize, options.segmentSize <= SegmentFormat.maximumSegmentSize, options.segmentSize % 4096 == 0 else {
             throw JournalError(operation: "open", path: directory, reason: .invalidArgument("segmentSize must be a multiple of 4096 between \(SegmentFormat.minimumSegmentSize) and \(SegmentFormat.maximumSegmentSize) bytes (got \(options.segmentSize))."))

@@ -1,4 +1,5 @@
 import Atomics
+import CMnemapShims
 import MappedMemory
 import Synchronization
 #if canImport(Glibc)
@@ -220,6 +221,19 @@ final class Segment: @unchecked Sendable {
     }
 
     // MARK: Waiting
+
+    /// Polls the commit word at `offset` while it reads `word`, until `deadline`
+    /// (`monotonicNanoseconds()`). Returns whether it changed.
+    func spin(at offset: Int, while word: UInt64, until deadline: Int64) -> Bool {
+        let commit = commit(at: offset)
+        while true {
+            for _ in 0..<64 {
+                if commit.load(ordering: .relaxed) != word { return true }
+                mnemap_spin_hint()
+            }
+            if monotonicNanoseconds() >= deadline { return false }
+        }
+    }
 
     /// Sleeps until a producer publishes in this segment, or `timeout` passes.
     /// `observed` is the notify value read before checking for records (see ``waitForPublish(observed:timeout:)``).

@@ -24,15 +24,18 @@ final class SegmentTable: Sendable {
 
     /// Segments whose creation was handed to the background queue and has not finished.
     private let creating = Mutex<[UInt32: DispatchGroup]>([:])
-    private let queue = DispatchQueue(label: "Mnemap.MappedJournal.prepare", qos: .utility)
+    private let queue = DispatchQueue(label: "Mnemap.MappedJournal.prepare")
     /// What the background work did, for tests and `stat`.
     let createdAhead = Atomic<Int>(0)
     let createdOnAppend = Atomic<Int>(0)
     let prefaultedBytes = Atomic<Int>(0)
 
     /// Pages faulted in per background request, ahead of the producers: a request is made when
-    /// less than this much is prefaulted beyond the end of the last append.
-    static let prefaultWindow = 2 << 20
+    /// less than this much is prefaulted beyond the end of the last append, for this much more.
+    /// At 1 GB/s of appends that leaves the queue 8 ms to start, a few scheduler time slices on
+    /// a busy machine; for a slow producer it is the most zero pages that may be written back
+    /// before the records that overwrite them.
+    static let prefaultWindow = 8 << 20
 
     init(directory: String, writable: Bool, system: SystemCalls, prepareAhead: Bool) {
         self.directory = directory
@@ -114,7 +117,7 @@ final class SegmentTable: Sendable {
                 }
                 guard let next = try segment(number) else { return }
                 if created { createdAhead.add(1, ordering: .relaxed) }
-                prefault(next, upTo: next.dataStart + Self.prefaultWindow)
+                prefault(next, upTo: next.dataStart + 2 * Self.prefaultWindow)
             } catch {
                 // The producer that ends the segment creates it itself and reports the error.
             }
@@ -142,7 +145,7 @@ final class SegmentTable: Sendable {
         var requested = segment.prefaultRequested.load(ordering: .relaxed)
         while end + Self.prefaultWindow > requested && requested < limit {
             let from = max(requested, end)
-            let to = min(limit, from + 2 * Self.prefaultWindow)
+            let to = min(limit, end + 2 * Self.prefaultWindow)
             let (done, seen) = segment.prefaultRequested.compareExchange(expected: requested, desired: to, ordering: .relaxed)
             if done {
                 queue.async { [self] in prefault(segment, range: from..<to) }

@@ -173,6 +173,16 @@ public final class Tailer {
             return deadline
         }
         let padTimeout = journal.padTimeoutNanoseconds
+        // Before sleeping, poll the commit word for a moment (once per call): an active producer
+        // publishes within microseconds, and a futex sleep and wake cost more than that.
+        var spinUntil: Int64?
+        func spin(_ segment: Segment, at offset: Int, while word: UInt64) -> Bool {
+            let budget = journal.spinNanoseconds
+            guard budget > 0 else { return false }
+            let until = spinUntil ?? monotonicNanoseconds().addingSaturating(budget)
+            spinUntil = until
+            return segment.spin(at: offset, while: word, until: until)
+        }
         while true {
             guard let segment = try currentSegment() else {
                 // The segment does not exist yet (the journal is empty or a producer is creating it).
@@ -181,6 +191,17 @@ public final class Tailer {
             }
             if position.offset < segment.dataStart { position.offset = segment.dataStart }
             let offset = position.offset
+            // A reader polling with `timeout: .zero` at a commit word of 0 has nothing to return:
+            // it looks at the tail word (space claimed or not) and at the clock only every 64th poll,
+            // which keeps it off the cache line that producers change on every claim.
+            var counted = false
+            if noWait, offset < segment.dataEnd, segment.isPlausibleBoundary(offset), segment.commit(at: offset).load(ordering: .acquiring) == 0 {
+                var seen = stuck.flatMap { $0.position == position ? $0 : nil } ?? Stuck(position: position, since: nil, polls: 0)
+                seen.polls += 1
+                stuck = seen
+                if seen.polls % Self.pollsPerClockRead != 1 { return nil }
+                counted = true
+            }
             switch segment.frame(at: offset) {
             case .record(let record):
                 if stuck != nil { stuck = nil }
@@ -197,15 +218,20 @@ public final class Tailer {
                     return nil
                 }
             case .unclaimed:
-                if stuck != nil { stuck = nil }
-                if noWait || !pause(until: resolvedDeadline(), on: segment, inFlight: false) { return nil }
+                // Nothing in flight: no pad clock (the poll count goes on).
+                if stuck?.since != nil { stuck?.since = nil }
+                if noWait { return nil }
+                if spin(segment, at: offset, while: 0) { continue }
+                if !pause(until: resolvedDeadline(), on: segment, inFlight: false) { return nil }
             case .inFlight(let length):
                 var seen = stuck.flatMap { $0.position == position ? $0 : nil } ?? Stuck(position: position, since: nil, polls: 0)
-                seen.polls += 1
-                // A spinning reader looks at the clock only now and then: the pad timeout is seconds.
-                if noWait && seen.polls % Self.pollsPerClockRead != 1 {
-                    stuck = seen
-                    return nil
+                if !counted {
+                    seen.polls += 1
+                    // A polling reader looks at the clock only now and then: the pad timeout is seconds.
+                    if noWait && seen.polls % Self.pollsPerClockRead != 1 {
+                        stuck = seen
+                        return nil
+                    }
                 }
                 let now = monotonicNanoseconds()
                 let since = seen.since ?? now
@@ -221,6 +247,7 @@ public final class Tailer {
                     continue
                 }
                 if noWait { return nil }
+                if spin(segment, at: offset, while: length.map { RecordFormat.word(.claimed, length: $0) } ?? 0) { continue }
                 let padAt = since.addingSaturating(padTimeout)
                 let limit = resolvedDeadline()
                 if !pause(until: limit.map { min($0, padAt) } ?? padAt, on: segment, inFlight: true), let limit, limit <= padAt {

@@ -51,6 +51,10 @@ struct ConsumeResult {
     var lastReceive: UInt64
     /// Receive minus send time of every message (latency runs only).
     var latencies: [UInt64]
+    /// CPU time (user + system, all threads) of the producer process and of the consumer during
+    /// the run, in nanoseconds: less sensitive than wall time to other work on the machine.
+    var producerCPU: UInt64 = 0
+    var consumerCPU: UInt64 = 0
 }
 
 struct BenchFailure: Error, CustomStringConvertible {
@@ -60,10 +64,18 @@ struct BenchFailure: Error, CustomStringConvertible {
 
 // MARK: Journal producer and consumer
 
+/// The journal's options in both roles: the defaults, or without work ahead of the producers
+/// (`--no-prepare-ahead`, to measure what creating segments and faulting pages in ahead gives).
+nonisolated(unsafe) var journalOptions: JournalOptions = {
+    var options = JournalOptions()
+    options.prepareAhead = !CommandLine.arguments.contains("--no-prepare-ahead")
+    return options
+}()
+
 /// The producer role for the journal: `count` appends of `size` bytes through one `JournalAppender`,
 /// paced like `ipc_produce`.
 func produceJournal(directory: String, size: Int, count: UInt64, rate: Double) throws {
-    let journal = try Journal(directory: directory)
+    let journal = try Journal(directory: directory, options: journalOptions)
     let appender = try journal.appender()
     let message = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
     defer { message.deallocate() }

@@ -80,9 +80,24 @@ func throughputCount(_ transport: Transport, size: Int) -> UInt64 {
     return UInt64(max(base * scale, Double(warmup) * 2))
 }
 
+/// User + system CPU time in `usage`, in nanoseconds.
+func cpuNanoseconds(_ usage: rusage) -> UInt64 {
+    let micros = (Int64(usage.ru_utime.tv_sec) + Int64(usage.ru_stime.tv_sec)) * 1_000_000 + Int64(usage.ru_utime.tv_usec) + Int64(usage.ru_stime.tv_usec)
+    return UInt64(max(0, micros)) * 1000
+}
+
+/// CPU time of this process so far (all its threads), in nanoseconds.
+func ownCPUNanoseconds() -> UInt64 {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return cpuNanoseconds(usage)
+}
+
 final class Child {
     let pid: pid_t
     private(set) var status: Int32?
+    /// The CPU time the child used, once it was reaped.
+    private(set) var cpu: UInt64?
 
     init(_ args: [String]) throws {
         let exe = "/proc/self/exe"
@@ -97,16 +112,19 @@ final class Child {
     var alive: Bool {
         if status != nil { return false }
         var s: Int32 = 0
-        let r = waitpid(pid, &s, WNOHANG)
-        if r == pid { status = s; return false }
+        var usage = rusage()
+        let r = wait4(pid, &s, WNOHANG, &usage)
+        if r == pid { status = s; cpu = cpuNanoseconds(usage); return false }
         return r == 0
     }
 
     func wait() throws {
         if status == nil {
             var s: Int32 = 0
-            while waitpid(pid, &s, 0) < 0 && errno == EINTR {}
+            var usage = rusage()
+            while wait4(pid, &s, 0, &usage) < 0 && errno == EINTR {}
             status = s
+            cpu = cpuNanoseconds(usage)
         }
         guard let status, status == 0 else { throw BenchFailure("producer exited with status \(status ?? -1)") }
     }
@@ -126,11 +144,13 @@ func run(_ transport: Transport, size: Int, count: UInt64, rate: Double, pinned:
         let directory = "\(benchDirectory)/journal-\(getpid())-\(runNumber)"
         try? FileManager.default.removeItem(atPath: directory)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let journal = try Journal(directory: directory)
+        let journal = try Journal(directory: directory, options: journalOptions)
         let tailer = try journal.tailer(from: .start)
         common += ["--dir", directory]
+        if !journalOptions.prepareAhead { common.append("--no-prepare-ahead") }
+        let cpuBefore = ownCPUNanoseconds()
         let child = try Child(common)
-        let result: ConsumeResult
+        var result: ConsumeResult
         do {
             result = try consumeJournal(tailer: tailer, spin: transport == .journalSpin, size: size, count: count, recordLatencies: latencies) { child.alive }
         } catch {
@@ -138,7 +158,9 @@ func run(_ transport: Transport, size: Int, count: UInt64, rate: Double, pinned:
             _ = try? child.wait()
             throw error
         }
+        result.consumerCPU = ownCPUNanoseconds() - cpuBefore
         try child.wait()
+        result.producerCPU = child.cpu ?? 0
         if let extra = try tailer.next(timeout: .zero) { throw BenchFailure("journal: an extra record \(extra.index) after \(count)") }
         return result
     } else {
@@ -149,10 +171,13 @@ func run(_ transport: Transport, size: Int, count: UInt64, rate: Double, pinned:
         guard created == 0 else { throw BenchFailure("create \(transport.rawValue): \(String(cString: strerror(created)))") }
         defer { ipc_close(&channel, name) }
         common += ["--name", name, "--fd", "\(peer)"]
+        let cpuBefore = ownCPUNanoseconds()
         let child = try Child(common)
         if peer >= 0 { close(peer) }
-        let result = try consumeBaseline(&channel, transport: transport, count: count, recordLatencies: latencies)
+        var result = try consumeBaseline(&channel, transport: transport, count: count, recordLatencies: latencies)
+        result.consumerCPU = ownCPUNanoseconds() - cpuBefore
         try child.wait()
+        result.producerCPU = child.cpu ?? 0
         return result
     }
 }
@@ -165,7 +190,11 @@ struct ThroughputRow {
     var pinned: Bool
     var count: UInt64
     var rates: [Double] = []  // messages per second, one per run
+    /// CPU nanoseconds per message of the producer and of the consumer process, one per run.
+    var cpu: [(producer: Double, consumer: Double)] = []
     var best: Double { rates.max() ?? 0 }
+    /// The CPU cost of the run with the best throughput.
+    var bestCPU: (producer: Double, consumer: Double)? { rates.indices.max { rates[$0] < rates[$1] }.map { cpu[$0] } }
     var median: Double { let s = rates.sorted(); return s.isEmpty ? 0 : s[s.count / 2] }
 }
 
@@ -225,7 +254,9 @@ if !skipThroughput {
                         let seconds = Double(r.lastReceive &- r.firstSend) / 1e9
                         let rate = Double(row.count) / seconds
                         rows[i].rates.append(rate)
-                        out(String(format: "throughput %@ %4d B %@ run %d: %llu msgs in %.3f s = %@, %.1f MB/s", row.transport.rawValue, size, pinned ? "pinned" : "unpinned", round + 1, row.count, seconds, fmtRate(rate), rate * Double(size) / 1e6))
+                        let cpu = (producer: Double(r.producerCPU) / Double(row.count), consumer: Double(r.consumerCPU) / Double(row.count))
+                        rows[i].cpu.append(cpu)
+                        out(String(format: "throughput %@ %4d B %@ run %d: %llu msgs in %.3f s = %@, %.1f MB/s; CPU per message: producer %.0f ns, consumer %.0f ns", row.transport.rawValue, size, pinned ? "pinned" : "unpinned", round + 1, row.count, seconds, fmtRate(rate), rate * Double(size) / 1e6, cpu.producer, cpu.consumer))
                     } catch {
                         out("throughput \(row.transport.rawValue) \(size) B run \(round + 1): FAILED: \(error)")
                     }
@@ -276,7 +307,7 @@ func singleProcessCosts(size: Int, count: Int) throws -> (append: Double, shared
             let directory = "\(benchDirectory)/single-shared-\(getpid())-\(size)-\(round)"
             try? FileManager.default.removeItem(atPath: directory)
             defer { try? FileManager.default.removeItem(atPath: directory) }
-            let journal = try Journal(directory: directory)
+            let journal = try Journal(directory: directory, options: journalOptions)
             let start = ipc_now_ns()
             for i in 0..<count {
                 message.storeBytes(of: UInt64(i), toByteOffset: 0, as: UInt64.self)
@@ -287,7 +318,7 @@ func singleProcessCosts(size: Int, count: Int) throws -> (append: Double, shared
         let directory = "\(benchDirectory)/single-\(getpid())-\(size)-\(round)"
         try? FileManager.default.removeItem(atPath: directory)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let journal = try Journal(directory: directory)
+        let journal = try Journal(directory: directory, options: journalOptions)
         let appender = try journal.appender()
         let start = ipc_now_ns()
         for i in 0..<count {
@@ -365,12 +396,13 @@ if !singleRows.isEmpty {
 
 if !throughput.isEmpty {
     out("")
-    out("| size | pinning | transport | messages | best | median | MB/s (best) | vs C ring | vs Unix socket |")
-    out("|--:|---|---|--:|--:|--:|--:|--:|--:|")
+    out("| size | pinning | transport | messages | best | median | MB/s (best) | vs C ring | vs Unix socket | CPU ns/msg, producer / consumer (best run) |")
+    out("|--:|---|---|--:|--:|--:|--:|--:|--:|--:|")
     for row in throughput {
         let ring = throughput.first { $0.transport == .ring && $0.size == row.size && $0.pinned == row.pinned }?.best ?? .nan
         let uds = throughput.first { $0.transport == .uds && $0.size == row.size && $0.pinned == row.pinned }?.best ?? .nan
-        out("| \(row.size) B | \(row.pinned ? "pinned" : "unpinned") | \(row.transport.label) | \(row.count) | \(fmtRate(row.best)) | \(fmtRate(row.median)) | \(String(format: "%.0f", row.best * Double(row.size) / 1e6)) | \(fmtRatio(row.best / ring)) | \(fmtRatio(row.best / uds)) |")
+        let cpu = row.bestCPU.map { String(format: "%.0f / %.0f", $0.producer, $0.consumer) } ?? "-"
+        out("| \(row.size) B | \(row.pinned ? "pinned" : "unpinned") | \(row.transport.label) | \(row.count) | \(fmtRate(row.best)) | \(fmtRate(row.median)) | \(String(format: "%.0f", row.best * Double(row.size) / 1e6)) | \(fmtRatio(row.best / ring)) | \(fmtRatio(row.best / uds)) | \(cpu) |")
     }
 }
 

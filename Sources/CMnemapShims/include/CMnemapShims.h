@@ -109,6 +109,16 @@ int mnemap_futex_wait(uint32_t *address, uint32_t expected, int64_t timeout_ns);
 /// Wakes up to `count` waiters on `address`; returns how many were woken, or -1 with errno.
 int mnemap_futex_wake(uint32_t *address, int count);
 
+/// A hint to the CPU inside a polling loop (`pause` on x86, `yield` on ARM): frees the core's
+/// resources for its sibling hyperthread and avoids a memory-order flush when the loop ends.
+static inline void mnemap_spin_hint(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 #ifdef __cplusplus
 }
 #endif
