@@ -224,15 +224,19 @@ final class Segment: @unchecked Sendable {
 
     /// Polls the commit word at `offset` while it reads `word`, until `deadline`
     /// (`monotonicNanoseconds()`). Returns whether it changed.
+    /// A file cut short under the mapping counts as a change (the caller then reads the frame and
+    /// reports it).
     func spin(at offset: Int, while word: UInt64, until deadline: Int64) -> Bool {
         let commit = commit(at: offset)
-        while true {
-            for _ in 0..<64 {
-                if commit.load(ordering: .relaxed) != word { return true }
-                mnemap_spin_hint()
+        return guarded {
+            while true {
+                for _ in 0..<64 {
+                    if commit.load(ordering: .relaxed) != word { return true }
+                    mnemap_spin_hint()
+                }
+                if monotonicNanoseconds() >= deadline { return false }
             }
-            if monotonicNanoseconds() >= deadline { return false }
-        }
+        } ?? true
     }
 
     /// Sleeps until a producer publishes in this segment, or `timeout` passes.
@@ -281,6 +285,10 @@ final class Segment: @unchecked Sendable {
 
     /// The offset the index gives for claim `entry * indexStride`, when it is a plausible record boundary.
     func indexEntry(_ entry: Int) -> Int? {
+        guarded { unguardedIndexEntry(entry) } ?? nil
+    }
+
+    private func unguardedIndexEntry(_ entry: Int) -> Int? {
         guard entry >= 0, entry < indexEntries else { return nil }
         let offset = Int(atomic32(SegmentFormat.indexStart + entry * 4).load(ordering: .acquiring))
         guard offset >= dataStart, offset < dataEnd, offset % 8 == 0 else { return nil }
@@ -309,10 +317,34 @@ final class Segment: @unchecked Sendable {
         offset >= dataStart && offset <= dataEnd && offset % RecordFormat.alignment == 0
     }
 
+    // MARK: Guarded access
+
+    /// `body`, which reads this segment's mapping, with SIGBUS turned into nil: another process
+    /// truncated the file under the mapping (pages past the end of a file cannot be read). The
+    /// file is mapped over the faulting pages again, so later reads fault again and report it.
+    /// Cost: two thread-local stores and a check (`MappedFile.withFaultGuard`).
+    @inline(__always)
+    func guarded<R>(_ body: () -> R) -> R? {
+        file.beginFaultGuard()
+        let result = body()
+        return file.endFaultGuard() == nil ? result : nil
+    }
+
+    /// The frame for a read that faulted: the file is shorter than the segment.
+    func truncated(at offset: Int) -> Frame {
+        let size = Directory.fileSize(path).map { "\($0)" } ?? "unknown"
+        return .damaged("the segment file was cut short under its mapping (now \(size) bytes, the header says \(segmentSize)): reading offset \(offset) raised SIGBUS", next: nil)
+    }
+
     /// What is at record boundary `offset`, the checksum verified for records.
     ///
     /// Cost: for a record, one CRC32C pass over it; the payload is not copied (see ``payload(of:)``).
+    /// A file cut short under the mapping by another process gives `.damaged`, not SIGBUS.
     func frame(at offset: Int) -> Frame {
+        guarded { unguardedFrame(at: offset) } ?? truncated(at: offset)
+    }
+
+    private func unguardedFrame(at offset: Int) -> Frame {
         guard isPlausibleBoundary(offset) else {
             return .damaged("offset \(offset) is not a record boundary of this segment (data is \(dataStart)..<\(dataEnd), 8-byte aligned)", next: nil)
         }
@@ -397,13 +429,17 @@ final class Segment: @unchecked Sendable {
     /// Where the frame at `offset` ends, without verifying or copying a record (for walks that
     /// only need boundaries, such as sync). `.record`s are reported as `.padding(next:)`.
     func boundary(at offset: Int) -> Frame {
-        guard isPlausibleBoundary(offset), offset < dataEnd else { return frame(at: offset) }
+        guarded { unguardedBoundary(at: offset) } ?? truncated(at: offset)
+    }
+
+    private func unguardedBoundary(at offset: Int) -> Frame {
+        guard isPlausibleBoundary(offset), offset < dataEnd else { return unguardedFrame(at: offset) }
         if let sealed = sealedAt, offset > sealed { return .end }
         let word = commit(at: offset).load(ordering: .acquiring)
         if let (state, length) = RecordFormat.decode(word), state == .published, isValidFrameLength(length, at: offset) {
             return .padding(next: offset + length)
         }
-        return frame(at: offset)
+        return unguardedFrame(at: offset)
     }
 
     /// Whether the segment's first record is older than `interval` (false while it has none).

@@ -77,6 +77,8 @@ public final class Tailer {
         var paddedOver = 0
         var segment: Segment?
         var stuck: Stuck?
+        /// The segment whose payload is being read in place (see ``beginReading()``).
+        var reading: Segment?
     }
     private let state: UnsafeMutablePointer<State>
 
@@ -117,7 +119,9 @@ public final class Tailer {
     ///   from opening a segment.
     public func next(timeout: Duration? = nil) throws(JournalError) -> JournalRecord? {
         guard let view = try nextView(timeout: timeout) else { return nil }
+        beginReading()
         let copy = view.copy()
+        try endReading(view)
         moveOn(past: view)
         return copy
     }
@@ -129,14 +133,41 @@ public final class Tailer {
     /// The record's ``JournalRecordView/payload`` points into the mapped segment: it is valid only
     /// inside `body` (copy what must outlive it). The checksum was verified before `body` runs.
     /// When `body` throws, the tailer does not move on: the next call returns the same record.
+    /// If another process cuts the segment file short while `body` reads the payload, the read
+    /// sees zeros instead of killing the process (SIGBUS), and this throws `.damagedRecord`
+    /// (whatever `body` returned is discarded).
     /// Cost: as ``next(timeout:)`` without the copy (and without an allocation).
     /// - Throws: what ``next(timeout:)`` throws, or what `body` throws.
     @inlinable
     public func withNext<R>(timeout: Duration? = nil, _ body: (JournalRecordView) throws -> R) throws -> R? {
         guard let view = try nextView(timeout: timeout) else { return nil }
-        let result = try body(view)
+        let result: Result<R, any Error>
+        beginReading()
+        do { result = .success(try body(view)) } catch { result = .failure(error) }
+        try endReading(view)
+        let value = try result.get()
         moveOn(past: view)
-        return result
+        return value
+    }
+
+    /// Starts watching the current segment's mapping for SIGBUS while a payload is read in place.
+    @usableFromInline
+    func beginReading() {
+        let current = segment
+        state.pointee.reading = current
+        current?.file.beginFaultGuard()
+    }
+
+    /// Stops watching (see ``beginReading()``); throws `.damagedRecord` when the file was cut short
+    /// under the read of `record`.
+    @usableFromInline
+    func endReading(_ record: JournalRecordView) throws(JournalError) {
+        let reading = state.pointee.reading
+        state.pointee.reading = nil
+        guard let segment = reading, let faulted = segment.file.endFaultGuard() else { return }
+        let text: String
+        if case .damaged(let description, _) = segment.truncated(at: faulted) { text = description } else { text = "page fault" }
+        throw JournalError(operation: "read", path: segment.path, offset: record.position.offset, reason: .damagedRecord(text))
     }
 
     /// The next record in place (the tailer keeps its segment mapped while its position is in it),
@@ -195,7 +226,7 @@ public final class Tailer {
             // it looks at the tail word (space claimed or not) and at the clock only every 64th poll,
             // which keeps it off the cache line that producers change on every claim.
             var counted = false
-            if noWait, offset < segment.dataEnd, segment.isPlausibleBoundary(offset), segment.commit(at: offset).load(ordering: .acquiring) == 0 {
+            if noWait, offset < segment.dataEnd, segment.isPlausibleBoundary(offset), segment.guarded({ segment.commit(at: offset).load(ordering: .acquiring) }) == 0 {
                 var seen = stuck.flatMap { $0.position == position ? $0 : nil } ?? Stuck(position: position, since: nil, polls: 0)
                 seen.polls += 1
                 stuck = seen
@@ -342,17 +373,31 @@ public final class Tailer {
         }
         // Register as a waiter before looking again: a producer that publishes after this look sees
         // the waiter and wakes us, and the futex returns at once if notify has moved since `observed`.
-        segment.waiters.wrappingIncrement(ordering: .sequentiallyConsistent)
-        defer { segment.waiters.wrappingDecrement(ordering: .sequentiallyConsistent) }
-        let observed = segment.notify.load(ordering: .sequentiallyConsistent)
-        let word = segment.commit(at: position.offset).load(ordering: .sequentiallyConsistent)
-        if word != 0 {
-            // Published, padded or ended since: look again. Claimed: wait, unless we saw it unclaimed.
-            if RecordFormat.decode(word)?.state != .claimed || !inFlight { return true }
-        } else if !inFlight && position.offset < segment.tailState.offset {
-            return true  // claimed since: start the pad clock
+        // (All of it guarded: a file cut short under the mapping makes us look again, and the frame
+        // read reports it.)
+        let offset = position.offset
+        let observed = segment.guarded { () -> UInt32? in
+            segment.waiters.wrappingIncrement(ordering: .sequentiallyConsistent)
+            let observed = segment.notify.load(ordering: .sequentiallyConsistent)
+            let word = segment.commit(at: offset).load(ordering: .sequentiallyConsistent)
+            let waitFor: Bool
+            if word != 0 {
+                // Published, padded or ended since: look again. Claimed: wait, unless we saw it unclaimed.
+                waitFor = RecordFormat.decode(word)?.state == .claimed && inFlight
+            } else {
+                waitFor = inFlight || offset >= segment.tailState.offset  // else claimed since: start the pad clock
+            }
+            if !waitFor { segment.waiters.wrappingDecrement(ordering: .sequentiallyConsistent) }
+            return waitFor ? observed : nil
         }
+        guard let outcome = observed else {
+            // Cut short: undo the registration if it reached the file (a lost one is lost both ways).
+            _ = segment.guarded { segment.waiters.wrappingDecrement(ordering: .sequentiallyConsistent) }
+            return true
+        }
+        guard let observed = outcome else { return true }
         segment.waitForPublish(observed: observed, timeout: slice)
+        _ = segment.guarded { segment.waiters.wrappingDecrement(ordering: .sequentiallyConsistent) }
         return true
     }
 

@@ -159,4 +159,50 @@ struct FastPathTests {
         #expect(!FileManager.default.fileExists(atPath: leftover))
         #expect(try readAll(journal).map(\.payload) == [payload(1)])
     }
+
+    @Test func aSegmentCutShortUnderTheMappingIsAnErrorNamingItNotACrash() throws {
+        let path = directory.path("j")
+        let journal = try Journal(directory: path, options: testOptions(segmentSize: 1 << 20))
+        let indexes = try appendKilobytes(journal, 600, from: 0)
+        journal.waitForBackgroundWork()
+        let segment = path + "/segment-0000000000.mnj"
+        let copying = try journal.tailer()
+        let inPlace = try journal.tailer()
+        for _ in 0..<50 {
+            _ = try copying.next(timeout: .zero)
+            _ = try inPlace.withNext(timeout: .zero) { $0.payload.count }
+        }
+        // Another process cuts the file short: pages past its new end raise SIGBUS when read.
+        #expect(truncate(segment, 256 << 10) == 0)
+        func expectCutShort(_ read: () throws -> Void) {
+            do {
+                try read()
+                Issue.record("expected an error")
+            } catch let error as JournalError {
+                #expect(error.path == segment)
+                #expect(error.description.contains("cut short"), "\(error)")
+            } catch {
+                Issue.record("unexpected \(error)")
+            }
+        }
+        // Records in the pages that are left are read; then an error, not a crash, every time.
+        expectCutShort { while try copying.next(timeout: .zero) != nil {} }
+        expectCutShort { _ = try copying.next(timeout: .zero) }
+        expectCutShort { while try inPlace.withNext(timeout: .zero, { Array($0.payload) }) != nil {} }
+        #expect(copying.lastIndex == inPlace.lastIndex)
+        #expect(copying.lastIndex.map { $0 < indexes[260] && $0 > indexes[200] } == true)
+        // A payload read in place while the file is cut short under it.
+        let third = try journal.tailer()
+        _ = try third.next(timeout: .zero)
+        expectCutShort {
+            _ = try third.withNext(timeout: .zero) { record -> Int in
+                #expect(truncate(segment, 4096) == 0)
+                return record.payload.reduce(0) { $0 &+ Int($1) }
+            }
+        }
+        #expect(third.lastIndex == indexes[0], "the record whose read faulted is not consumed")
+        // `check` lists it instead of crashing.
+        let report = try journal.check()
+        #expect(report.problems.contains { $0.path == segment && $0.description.contains("cut short") })
+    }
 }

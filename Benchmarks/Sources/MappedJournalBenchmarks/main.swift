@@ -360,7 +360,7 @@ var singleRows: [(size: Int, append: Double, shared: Double, read: Double, copy:
 if !flag("--no-single") {
     for size in sizes {
         do {
-            let count = size <= 64 ? 1_000_000 : 250_000
+            let count = Int(option("--single-count") ?? "") ?? (size <= 64 ? 1_000_000 : 250_000)
             let (append, shared, read, copy, crc) = try singleProcessCosts(size: size, count: count)
             singleRows.append((size, append, shared, read, copy, crc))
             out(String(format: "single process %4d B: append %.0f ns (Journal.append %.0f ns), tailer read in place %.0f ns (copying %.0f ns) (best of 3 x %d), CRC32C of %d bytes %.1f ns", size, append, shared, read, copy, count, size + 20, crc))
