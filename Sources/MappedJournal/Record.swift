@@ -81,12 +81,12 @@ public struct JournalRecordView {
     /// view was passed to: copy what must outlive it.
     public let payload: UnsafeRawBufferPointer
 
-    init(_ record: RecordFrame, payload: UnsafeRawBufferPointer) {
+    init(_ record: RecordFrame) {
         index = record.index
         timestamp = record.timestamp
         position = record.position
         nextPosition = record.nextPosition
-        self.payload = payload
+        payload = UnsafeRawBufferPointer(start: record.payload, count: record.payloadLength)
     }
 
     /// The payload as a span, for as long as this view is borrowed (and only inside the closure).

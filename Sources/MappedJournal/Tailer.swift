@@ -58,7 +58,10 @@ public final class Tailer {
     let cursor: CursorFile?
     private var segment: Segment? {
         get { state.pointee.segment }
-        set { state.pointee.segment = newValue }
+        set {
+            state.pointee.segment = newValue
+            state.pointee.segmentRef = newValue.map { Unmanaged.passUnretained($0) }
+        }
     }
     /// The boundary where a slot in flight was seen, since when (read from the clock lazily), and
     /// how many times it was seen there.
@@ -75,10 +78,14 @@ public final class Tailer {
         var lastIndex: JournalIndex?
         var damagedSkipped = 0
         var paddedOver = 0
+        /// The segment `position` is in, once opened; kept mapped while the tailer reads it.
         var segment: Segment?
+        /// `segment`, unretained: the hot path reads through it without reference counting
+        /// (atomic increments and decrements, a quarter of a read); `segment` keeps it alive.
+        var segmentRef: Unmanaged<Segment>?
         var stuck: Stuck?
         /// The segment whose payload is being read in place (see ``beginReading()``).
-        var reading: Segment?
+        var reading: Unmanaged<Segment>?
     }
     private let state: UnsafeMutablePointer<State>
 
@@ -153,18 +160,19 @@ public final class Tailer {
     /// Starts watching the current segment's mapping for SIGBUS while a payload is read in place.
     @usableFromInline
     func beginReading() {
-        let current = segment
+        let current = state.pointee.segmentRef
         state.pointee.reading = current
-        current?.file.beginFaultGuard()
+        current?._withUnsafeGuaranteedRef { $0.file.beginFaultGuard() }
     }
 
     /// Stops watching (see ``beginReading()``); throws `.damagedRecord` when the file was cut short
     /// under the read of `record`.
     @usableFromInline
     func endReading(_ record: JournalRecordView) throws(JournalError) {
-        let reading = state.pointee.reading
+        guard let reading = state.pointee.reading else { return }
         state.pointee.reading = nil
-        guard let segment = reading, let faulted = segment.file.endFaultGuard() else { return }
+        guard let faulted = reading._withUnsafeGuaranteedRef({ $0.file.endFaultGuard() }) else { return }
+        let segment = reading.takeUnretainedValue()
         let text: String
         if case .damaged(let description, _) = segment.truncated(at: faulted) { text = description } else { text = "page fault" }
         throw JournalError(operation: "read", path: segment.path, offset: record.position.offset, reason: .damagedRecord(text))
@@ -179,8 +187,22 @@ public final class Tailer {
         case .zero?: 0
         case let timeout?: nanoseconds(timeout)
         }
-        guard let (segment, record) = try advance(timeout: limit) else { return nil }
-        return JournalRecordView(record, payload: segment.payload(of: record))
+        if let record = readyRecord() { return JournalRecordView(record) }
+        guard let record = try advance(timeout: limit) else { return nil }
+        return JournalRecordView(record)
+    }
+
+    /// The common case without reference counting: a complete record at `position` in the segment
+    /// already open. Nil for anything else (``advance(timeout:)`` then looks again and decides).
+    @inline(__always)
+    private func readyRecord() -> RecordFrame? {
+        guard let ref = state.pointee.segmentRef else { return nil }
+        let position = state.pointee.position
+        return ref._withUnsafeGuaranteedRef { segment -> RecordFrame? in
+            guard segment.number == position.segment, let record = segment.publishedRecord(at: position.offset) else { return nil }
+            if state.pointee.stuck != nil { state.pointee.stuck = nil }
+            return record
+        }
     }
 
     /// Makes `record` (just returned by ``nextView(timeout:)``) the last one read.
@@ -195,7 +217,7 @@ public final class Tailer {
     /// record itself (see ``moveOn(past:)``); nil when the time passed. Times are nanoseconds of
     /// `CLOCK_MONOTONIC` (not `ContinuousClock.Instant`, whose resilient layout costs more than the
     /// rest of a read).
-    private func advance(timeout: Int64?) throws(JournalError) -> (Segment, RecordFrame)? {
+    private func advance(timeout: Int64?) throws(JournalError) -> RecordFrame? {
         let noWait = timeout == 0
         // The deadline is computed at the first wait: a record found at once costs no clock read.
         var deadline: Int64?
@@ -236,7 +258,7 @@ public final class Tailer {
             switch segment.frame(at: offset) {
             case .record(let record):
                 if stuck != nil { stuck = nil }
-                return (segment, record)
+                return record
             case .padding(let next):
                 position.offset = next
                 if stuck != nil { stuck = nil }
