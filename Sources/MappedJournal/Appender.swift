@@ -104,11 +104,12 @@ extension Journal {
     /// this process but not power loss until ``sync(upTo:)`` covers it. Lock-free in the shared
     /// segment: one atomic add on the segment's tail word and two compare-and-swaps on the record's
     /// commit word; a futex wake only when a reader is asleep. The producer whose claim crosses the
-    /// middle of a segment creates the next segment (file creation, fsync, directory fsync:
-    /// milliseconds), so that the producer whose claim overflows the segment usually only ends it.
-    /// Cost otherwise: one CRC32C pass and one copy of the payload, and a short lock of this
-    /// `Journal` value to find the segment appended to (a ``JournalAppender``, one per thread,
-    /// keeps it instead and takes no lock at all).
+    /// middle of a segment has the next segment created (file creation, fsync, directory fsync:
+    /// milliseconds) on a background queue (``JournalOptions/prepareAhead``; else itself), which also
+    /// faults in the pages appends are about to write, so that an append usually neither creates a
+    /// file nor takes a page fault. Cost otherwise: one CRC32C pass, one copy of the payload, one
+    /// read of the wall clock, and a short lock of this `Journal` value to find the segment appended
+    /// to (a ``JournalAppender``, one per thread, keeps it instead and takes no lock at all).
     ///
     /// - Throws: `.payloadTooLarge` (payloads may use up to half a segment), `.readOnly`, and system
     ///   errors from creating a segment (e.g. `ENOSPC`, with nothing appended).
