@@ -127,6 +127,58 @@ __attribute__((target("sse4.2")))
 static uint32_t crc32c_hardware(uint32_t crc, const unsigned char *p, size_t n) {
     return crc32c_serial(crc, p, n);
 }
+
+/// `crc32c_serial` over `src` while copying it to `dst`: each word is loaded once.
+__attribute__((target("sse4.2")))
+static uint32_t crc32c_copy_serial(uint32_t crc, unsigned char *dst, const unsigned char *src, size_t n) {
+    uint64_t c = crc;
+    while (n >= 8) {
+        uint64_t word;
+        memcpy(&word, src, 8);
+        memcpy(dst, &word, 8);
+        c = _mm_crc32_u64(c, word);
+        src += 8;
+        dst += 8;
+        n -= 8;
+    }
+    uint32_t c32 = (uint32_t)c;
+    if (n & 4) { uint32_t w; memcpy(&w, src, 4); memcpy(dst, &w, 4); c32 = _mm_crc32_u32(c32, w); src += 4; dst += 4; }
+    if (n & 2) { uint16_t w; memcpy(&w, src, 2); memcpy(dst, &w, 2); c32 = _mm_crc32_u16(c32, w); src += 2; dst += 2; }
+    if (n & 1) { *dst = *src; c32 = _mm_crc32_u8(c32, *src); }
+    return c32;
+}
+
+/// `crc32c_three_way` while copying.
+__attribute__((target("sse4.2,pclmul")))
+static uint32_t crc32c_copy_three_way(uint32_t crc, unsigned char *dst, const unsigned char *src, size_t n) {
+    if (!__atomic_load_n(&shift_ready, __ATOMIC_ACQUIRE)) build_shift_constants();
+    while (n >= CRC32C_THREE_WAY_MINIMUM) {
+        size_t words = n / 24;
+        if (words > CRC32C_SHIFT_WORDS) words = CRC32C_SHIFT_WORDS;
+        size_t block = words * 8;
+        const unsigned char *s1 = src + block, *s2 = src + 2 * block;
+        unsigned char *d1 = dst + block, *d2 = dst + 2 * block;
+        uint64_t c0 = crc, c1 = 0, c2 = 0;
+        for (size_t i = 0; i < block; i += 8) {
+            uint64_t w0, w1, w2;
+            memcpy(&w0, src + i, 8);
+            memcpy(&w1, s1 + i, 8);
+            memcpy(&w2, s2 + i, 8);
+            memcpy(dst + i, &w0, 8);
+            memcpy(d1 + i, &w1, 8);
+            memcpy(d2 + i, &w2, 8);
+            c0 = _mm_crc32_u64(c0, w0);
+            c1 = _mm_crc32_u64(c1, w1);
+            c2 = _mm_crc32_u64(c2, w2);
+        }
+        crc = crc32c_shift((uint32_t)c0, words) ^ (uint32_t)c1;
+        crc = crc32c_shift(crc, words) ^ (uint32_t)c2;
+        src += 3 * block;
+        dst += 3 * block;
+        n -= 3 * block;
+    }
+    return crc32c_copy_serial(crc, dst, src, n);
+}
 static int has_hardware(void) { return __builtin_cpu_supports("sse4.2"); }
 static int has_carryless_multiply(void) { return __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("pclmul"); }
 #elif defined(__aarch64__) && defined(__ARM_FEATURE_CRC32)
@@ -138,11 +190,15 @@ static uint32_t crc32c_hardware(uint32_t crc, const unsigned char *p, size_t n) 
     return crc;
 }
 static uint32_t crc32c_three_way(uint32_t crc, const unsigned char *p, size_t n) { return crc32c_hardware(crc, p, n); }
+static uint32_t crc32c_copy_serial(uint32_t crc, unsigned char *dst, const unsigned char *src, size_t n) { memcpy(dst, src, n); return crc32c_hardware(crc, src, n); }
+static uint32_t crc32c_copy_three_way(uint32_t crc, unsigned char *dst, const unsigned char *src, size_t n) { return crc32c_copy_serial(crc, dst, src, n); }
 static int has_hardware(void) { return 1; }
 static int has_carryless_multiply(void) { return 0; }
 #else
 static uint32_t crc32c_hardware(uint32_t crc, const unsigned char *p, size_t n) { return crc32c_software(crc, p, n); }
 static uint32_t crc32c_three_way(uint32_t crc, const unsigned char *p, size_t n) { return crc32c_software(crc, p, n); }
+static uint32_t crc32c_copy_serial(uint32_t crc, unsigned char *dst, const unsigned char *src, size_t n) { memcpy(dst, src, n); return crc32c_software(crc, src, n); }
+static uint32_t crc32c_copy_three_way(uint32_t crc, unsigned char *dst, const unsigned char *src, size_t n) { return crc32c_copy_serial(crc, dst, src, n); }
 static int has_hardware(void) { return 0; }
 static int has_carryless_multiply(void) { return 0; }
 #endif
@@ -180,6 +236,22 @@ uint32_t mnemap_crc32c_variant(int variant, uint32_t crc, const void *bytes, siz
     case 2: crc = crc32c_three_way(crc, (const unsigned char *)bytes, length); break;
     case 1: crc = crc32c_hardware(crc, (const unsigned char *)bytes, length); break;
     default: crc = crc32c_software(crc, (const unsigned char *)bytes, length); break;
+    }
+    return ~crc;
+}
+
+uint32_t mnemap_crc32c_copy(uint32_t crc, void *destination, const void *source, size_t length) {
+    int mode = crc32c_mode();
+    unsigned char *dst = (unsigned char *)destination;
+    const unsigned char *src = (const unsigned char *)source;
+    crc = ~crc;
+    if (mode == 2 && length >= CRC32C_THREE_WAY_MINIMUM) {
+        crc = crc32c_copy_three_way(crc, dst, src, length);
+    } else if (mode >= 1) {
+        crc = crc32c_copy_serial(crc, dst, src, length);
+    } else {
+        memcpy(dst, src, length);
+        crc = crc32c_software(crc, src, length);
     }
     return ~crc;
 }

@@ -49,11 +49,11 @@ extension Segment {
         base.storeBytes(of: UInt32(payload.count), toByteOffset: offset + RecordFormat.lengthOffset, as: UInt32.self)
         base.storeBytes(of: index, toByteOffset: offset + RecordFormat.indexOffset, as: UInt64.self)
         base.storeBytes(of: wallClockNanoseconds(), toByteOffset: offset + RecordFormat.timestampOffset, as: Int64.self)
-        if let source = payload.baseAddress, payload.count > 0 {
-            (base + offset + RecordFormat.headerSize).copyMemory(from: source, byteCount: payload.count)
-        }
-        let checked = UnsafeRawBufferPointer(start: base + offset + RecordFormat.lengthOffset, count: RecordFormat.headerSize - RecordFormat.lengthOffset + payload.count)
-        base.storeBytes(of: CRC32C.checksum(checked), toByteOffset: offset + RecordFormat.crcOffset, as: UInt32.self)
+        // The checksum covers the header fields after it and the payload; the payload is copied
+        // into the frame by the same pass that checksums it (each byte read once).
+        let header = UnsafeRawBufferPointer(start: base + offset + RecordFormat.lengthOffset, count: RecordFormat.headerSize - RecordFormat.lengthOffset)
+        let crc = CRC32C.copy(payload, to: base + offset + RecordFormat.headerSize, continuing: CRC32C.checksum(header))
+        base.storeBytes(of: crc, toByteOffset: offset + RecordFormat.crcOffset, as: UInt32.self)
         recordIndexEntry(claim: claim, offset: offset)
         // Sequentially consistent (on x86 any locked instruction is): see `notifyReaders`.
         let (done, _) = commit(at: offset).compareExchange(

@@ -16,6 +16,15 @@ public enum CRC32C {
         return mnemap_crc32c(crc, base, bytes.count)
     }
 
+    /// Copies `source` to `destination` (`source.count` bytes, not overlapping) and returns the
+    /// checksum of `source`, continuing from `crc`: one pass that reads each byte once, for a
+    /// writer that checksums what it copies (about the cost of the checksum alone).
+    @inlinable
+    public static func copy(_ source: UnsafeRawBufferPointer, to destination: UnsafeMutableRawPointer, continuing crc: UInt32 = 0) -> UInt32 {
+        guard let base = source.baseAddress, !source.isEmpty else { return crc }
+        return mnemap_crc32c_copy(crc, destination, base, source.count)
+    }
+
     /// The checksum of `bytes`, continuing from `crc` (0 to start).
     public static func checksum(_ bytes: some Sequence<UInt8>, continuing crc: UInt32 = 0) -> UInt32 {
         if let result = bytes.withContiguousStorageIfAvailable({ checksum(UnsafeRawBufferPointer($0), continuing: crc) }) {

@@ -94,6 +94,11 @@ int mnemap_crc32c_is_hardware(void);
 /// buffers, combined with a carry-less multiply (x86-64 with SSE4.2 and PCLMULQDQ).
 int mnemap_crc32c_is_interleaved(void);
 
+/// Copies `length` bytes from `source` to `destination` (which must not overlap) and returns
+/// `mnemap_crc32c(crc, source, length)`, reading each byte once: the copy rides along with the
+/// checksum's loads.
+uint32_t mnemap_crc32c_copy(uint32_t crc, void *destination, const void *source, size_t length);
+
 /// `mnemap_crc32c` with a chosen implementation, for tests and benchmarks: 0 software tables,
 /// 1 one hardware chain, 2 three interleaved chains at any length (falls back to what the CPU has).
 uint32_t mnemap_crc32c_variant(int variant, uint32_t crc, const void *bytes, size_t length);
