@@ -249,17 +249,41 @@ final class Segment: @unchecked Sendable {
         }
     }
 
+    /// Announces that this reader is about to sleep on `notify`, before it looks (again) at the word
+    /// it waits for; returns the value to sleep on. Every call must be followed by
+    /// ``withdrawSleep()``, whether the reader slept or not.
+    ///
+    /// Sets the sleeper bit of `notify` (and counts the reader in `waiters`, which producers of the
+    /// first version of this protocol look at instead).
+    func announceSleep() -> UInt32 {
+        waiters.wrappingIncrement(ordering: .sequentiallyConsistent)
+        return notify.loadThenBitwiseOr(with: SegmentFormat.notifySleeper, ordering: .sequentiallyConsistent) | SegmentFormat.notifySleeper
+    }
+
+    /// Ends what ``announceSleep()`` began.
+    func withdrawSleep() {
+        waiters.wrappingDecrement(ordering: .sequentiallyConsistent)
+    }
+
     /// Wakes every reader asleep on this segment, if any.
     ///
     /// Call it after the change readers wait for, made with a sequentially consistent atomic
-    /// operation (the publish, pad or end compare-and-swap). With no reader registered in `waiters`
-    /// it costs one load of a shared cache line: a reader registers (sequentially consistent
-    /// increment) before it looks at the word it waits on, so either it sees the change, or this
-    /// load sees it registered and the increment of `notify` below makes its futex wait return.
+    /// operation (the publish, pad or end compare-and-swap). A reader sets the sleeper bit of
+    /// `notify` (sequentially consistent) before it looks at the word it waits on, so either it sees
+    /// the change, or the load below sees the bit. The first producer that sees it clears it and
+    /// moves the counter on (the sleepers' futex value changes) and wakes them: one system call per
+    /// sleep, however many records are published before the woken reader runs again. With the bit
+    /// clear, this costs one load of a shared cache line.
     func notifyReaders() {
-        if waiters.load(ordering: .sequentiallyConsistent) > 0 {
-            notify.wrappingIncrement(ordering: .sequentiallyConsistent)
-            Self.futexWake(file)
+        var value = notify.load(ordering: .sequentiallyConsistent)
+        while value & SegmentFormat.notifySleeper != 0 {
+            let next = (value &+ 1) & ~SegmentFormat.notifySleeper
+            let (done, seen) = notify.compareExchange(expected: value, desired: next, ordering: .sequentiallyConsistent)
+            if done {
+                Self.futexWake(file)
+                return
+            }
+            value = seen
         }
     }
 

@@ -399,8 +399,7 @@ public final class Tailer {
         // read reports it.)
         let offset = position.offset
         let observed = segment.guarded { () -> UInt32? in
-            segment.waiters.wrappingIncrement(ordering: .sequentiallyConsistent)
-            let observed = segment.notify.load(ordering: .sequentiallyConsistent)
+            let observed = segment.announceSleep()
             let word = segment.commit(at: offset).load(ordering: .sequentiallyConsistent)
             let waitFor: Bool
             if word != 0 {
@@ -409,17 +408,17 @@ public final class Tailer {
             } else {
                 waitFor = inFlight || offset >= segment.tailState.offset  // else claimed since: start the pad clock
             }
-            if !waitFor { segment.waiters.wrappingDecrement(ordering: .sequentiallyConsistent) }
+            if !waitFor { segment.withdrawSleep() }
             return waitFor ? observed : nil
         }
         guard let outcome = observed else {
             // Cut short: undo the registration if it reached the file (a lost one is lost both ways).
-            _ = segment.guarded { segment.waiters.wrappingDecrement(ordering: .sequentiallyConsistent) }
+            _ = segment.guarded { segment.withdrawSleep() }
             return true
         }
         guard let observed = outcome else { return true }
         segment.waitForPublish(observed: observed, timeout: slice)
-        _ = segment.guarded { segment.waiters.wrappingDecrement(ordering: .sequentiallyConsistent) }
+        _ = segment.guarded { segment.withdrawSleep() }
         return true
     }
 

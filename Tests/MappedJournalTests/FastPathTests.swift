@@ -205,4 +205,23 @@ struct FastPathTests {
         let report = try journal.check()
         #expect(report.problems.contains { $0.path == segment && $0.description.contains("cut short") })
     }
+
+    @Test func aSleepingReaderCostsProducersOneWakeNotOnePerRecord() throws {
+        let path = directory.path("j")
+        let journal = try Journal(directory: path, options: testOptions())
+        let header = try MappedFile(path: path + "/segment-0000000000.mnj", mode: .readOnly)
+        func notify() throws -> UInt32 { try header.load(fromByteOffset: 128, as: UInt32.self) }
+        let tailer = try journal.tailer()
+        let before = try notify()
+        // Nothing to read: the tailer polls for 20 us, then announces its sleep and sleeps.
+        #expect(try tailer.next(timeout: .milliseconds(30)) == nil)
+        #expect(try notify() == before | 1 << 31, "the sleeper bit is set")
+        // The first publish clears it and moves the word on (the wake); the next ones leave it alone.
+        try journal.append(payload(1))
+        let woken = try notify()
+        #expect(woken == (before &+ 1) & ~(1 << 31))
+        for n in 2..<50 { try journal.append(payload(n)) }
+        #expect(try notify() == woken, "no wake without a sleeper")
+        #expect(try readAll(journal).count == 49)
+    }
 }
