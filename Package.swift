@@ -67,6 +67,7 @@ let package = Package(
             name: "MappedJournal",
             dependencies: [
                 "MappedMemory",
+                "CMnemapShims",
                 .product(name: "Atomics", package: "swift-atomics"),
             ],
             swiftSettings: strict

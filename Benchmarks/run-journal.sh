@@ -10,7 +10,10 @@
 #   --throughput-runs 3, --latency-seconds 2, --scale 1 (message counts of the throughput runs),
 #   --warmup 5000 (messages dropped at the start of each latency run), --latency-max-messages
 #   1000000 (so a 1M/s run lasts 1 s), --no-throughput, --no-latency, --no-single (the
-#   one-process costs of an append, a tailer read and a CRC32C).
+#   one-process costs of an append, a tailer read and a CRC32C; --single-count N records for them),
+#   --no-jitter (skip the clock-read
+#   jitter runs at the start and the end), --no-prepare-ahead (journals with
+#   JournalOptions.prepareAhead off: segments created and pages faulted in by the appends).
 # MNEMAP_BENCH_DIR: the folder for the journals (one per run, deleted after it); default
 #   Benchmarks/.build/journal-bench-data (the disk, like a real journal; /dev/shm for tmpfs).
 # MNEMAP_RING_BYTES: the C ring's data area (default 64 MiB, like a journal segment).

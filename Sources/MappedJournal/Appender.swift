@@ -49,16 +49,17 @@ extension Segment {
         base.storeBytes(of: UInt32(payload.count), toByteOffset: offset + RecordFormat.lengthOffset, as: UInt32.self)
         base.storeBytes(of: index, toByteOffset: offset + RecordFormat.indexOffset, as: UInt64.self)
         base.storeBytes(of: wallClockNanoseconds(), toByteOffset: offset + RecordFormat.timestampOffset, as: Int64.self)
-        if let source = payload.baseAddress, payload.count > 0 {
-            (base + offset + RecordFormat.headerSize).copyMemory(from: source, byteCount: payload.count)
-        }
-        let checked = UnsafeRawBufferPointer(start: base + offset + RecordFormat.lengthOffset, count: RecordFormat.headerSize - RecordFormat.lengthOffset + payload.count)
-        base.storeBytes(of: CRC32C.checksum(checked), toByteOffset: offset + RecordFormat.crcOffset, as: UInt32.self)
+        // The checksum covers the header fields after it and the payload; the payload is copied
+        // into the frame by the same pass that checksums it (each byte read once).
+        let header = UnsafeRawBufferPointer(start: base + offset + RecordFormat.lengthOffset, count: RecordFormat.headerSize - RecordFormat.lengthOffset)
+        let crc = CRC32C.copy(payload, to: base + offset + RecordFormat.headerSize, continuing: CRC32C.checksum(header))
+        base.storeBytes(of: crc, toByteOffset: offset + RecordFormat.crcOffset, as: UInt32.self)
         recordIndexEntry(claim: claim, offset: offset)
+        // Sequentially consistent (on x86 any locked instruction is): see `notifyReaders`.
         let (done, _) = commit(at: offset).compareExchange(
             expected: RecordFormat.word(.claimed, length: length),
             desired: RecordFormat.word(.published, length: length),
-            ordering: .acquiringAndReleasing
+            ordering: .sequentiallyConsistent
         )
         if done { notifyReaders() }
         return done
@@ -66,8 +67,8 @@ extension Segment {
 
     /// Ends the segment at `offset` (this producer's claim was the first that did not fit).
     func seal(at offset: Int) {
-        let (done, _) = commit(at: offset).compareExchange(expected: 0, desired: RecordFormat.word(.end, length: 0), ordering: .acquiringAndReleasing)
-        if done { sealedAtWord.store(UInt64(offset), ordering: .releasing) }
+        let (done, _) = commit(at: offset).compareExchange(expected: 0, desired: RecordFormat.word(.end, length: 0), ordering: .sequentiallyConsistent)
+        if done { sealedAtWord.store(UInt64(offset), ordering: .sequentiallyConsistent) }
         notifyReaders()
     }
 }
@@ -100,21 +101,49 @@ extension Journal {
     ///
     /// Guarantee: when this returns, the record is complete and visible to every reader in every
     /// process, after all records that precede it in the journal's order; it survives the crash of
-    /// this process but not power loss until ``sync(upTo:)`` covers it. Lock-free: one atomic add
-    /// on the segment's tail word and two compare-and-swaps on the record's commit word; a futex
-    /// wake only when a reader is asleep. The producer whose claim crosses the middle of a segment
-    /// creates the next segment (file creation, fsync, directory fsync: milliseconds), so that the
-    /// producer whose claim overflows the segment usually only ends it. Cost otherwise: one CRC32C
-    /// pass and one copy of the payload.
+    /// this process but not power loss until ``sync(upTo:)`` covers it. Lock-free in the shared
+    /// segment: one atomic add on the segment's tail word and two compare-and-swaps on the record's
+    /// commit word; a futex wake only when a reader is asleep. The producer whose claim crosses the
+    /// middle of a segment has the next segment created (file creation, fsync, directory fsync:
+    /// milliseconds) on a background queue (``JournalOptions/prepareAhead``; else itself), which also
+    /// faults in the pages appends are about to write, so that an append usually neither creates a
+    /// file nor takes a page fault. Cost otherwise: one CRC32C pass, one copy of the payload, one
+    /// read of the wall clock, and a short lock of this `Journal` value to find the segment appended
+    /// to (a ``JournalAppender``, one per thread, keeps it instead and takes no lock at all).
     ///
     /// - Throws: `.payloadTooLarge` (payloads may use up to half a segment), `.readOnly`, and system
     ///   errors from creating a segment (e.g. `ENOSPC`, with nothing appended).
     @discardableResult
     public func append(_ payload: UnsafeRawBufferPointer) throws(JournalError) -> JournalIndex {
         try requireWritable("append")
-        guard var segment = try appendSegment() else {
+        let target = appendTarget.load(ordering: .relaxed)
+        var start: Segment
+        if let cached = appendCache.withLock({ $0 }), cached.number == target {
+            start = cached
+        } else {
+            start = try currentAppendSegment()
+            let known = start
+            appendCache.withLock { cache in if cache.map({ $0.number <= known.number }) ?? true { cache = known } }
+        }
+        let (index, used) = try append(payload, startingIn: start)
+        if used !== start {
+            appendCache.withLock { cache in if cache.map({ $0.number <= used.number }) ?? true { cache = used } }
+        }
+        return index
+    }
+
+    /// The segment this process's producers claim in now.
+    func currentAppendSegment() throws(JournalError) -> Segment {
+        guard let segment = try appendSegment() else {
             throw JournalError(operation: "append", path: directory, reason: .system(.system("open", path: directory, errno: ENOENT)))
         }
+        return segment
+    }
+
+    /// Appends `payload`, claiming in `start` (or the segments after it when it is full). Returns the
+    /// index and the segment the record went to.
+    func append(_ payload: UnsafeRawBufferPointer, startingIn start: Segment) throws(JournalError) -> (JournalIndex, Segment) {
+        var segment = start
         let length = RecordFormat.frameLength(payload: payload.count)
         let maximum = (segment.dataEnd - segment.dataStart) / 2
         guard length <= maximum else {
@@ -130,27 +159,31 @@ extension Journal {
             switch claim {
             case .claimed(let offset, let claim):
                 if segment.publish(at: offset, claim: claim, length: length, payload: payload) {
-                    // The one claim that crosses the middle of the segment creates the next segment
-                    // now, so that the roll does not stop every producer for a file creation and fsync.
+                    // The one claim that crosses the middle of the segment has the next segment
+                    // created (in the background, or now), so that the roll does not stop every
+                    // producer for a file creation and fsync.
                     let middle = (segment.dataStart + segment.dataEnd) / 2
                     if offset < middle && offset + length >= middle {
-                        _ = try? self.segment(segment.number &+ 1, creatingAfter: segment)
+                        if table.prepareAhead {
+                            table.prepare(after: segment)
+                        } else {
+                            _ = try? self.segment(segment.number &+ 1, creatingAfter: segment)
+                        }
                     }
-                    return JournalIndex(segment: segment.number, claim: UInt32(claim))
+                    table.prefaultAhead(of: offset + length, in: segment)
+                    return (JournalIndex(segment: segment.number, claim: UInt32(claim)), segment)
                 }
             case .lost:
                 continue
             case .closer(let offset):
-                let next: Segment
-                do {
-                    next = try self.segment(segment.number &+ 1, creatingAfter: segment)
-                } catch {
-                    // No next segment (e.g. a full disk): end this one anyway, so that readers do
-                    // not wait for this claim; the next producer tries to create the segment again.
-                    segment.seal(at: offset)
-                    throw error
-                }
+                // End the segment first: readers stop waiting for this claim, and producers that
+                // find the segment full go on to the next one (creating it if it is still missing)
+                // instead of waiting for this producer, which may be stopped at any moment.
                 segment.seal(at: offset)
+                // The next segment was created ahead (or is being created in the background, or
+                // by another process: waited for); if not, now. On failure (e.g. a full disk)
+                // nothing was appended, and the next producer tries to create it again.
+                let next = try self.segment(segment.number &+ 1, creatingAfter: segment)
                 segment = next
                 raise(appendTargetTo: next.number)
             case .full:
@@ -160,9 +193,18 @@ extension Journal {
         }
     }
 
-    /// The segment after the full `segment`. The producer whose claim overflowed it is creating it;
-    /// wait for that a little (so that racing producers do not all write a segment file), then
-    /// create it here (that producer may have died).
+    /// A producer handle for one thread: appends like ``append(_:)-(UnsafeRawBufferPointer)`` and
+    /// keeps the segment it appends to, so that an append takes no lock at all.
+    ///
+    /// - Throws: `.readOnly` in a read-only journal.
+    public func appender() throws(JournalError) -> JournalAppender {
+        try requireWritable("append")
+        return JournalAppender(journal: self)
+    }
+
+    /// The segment after the full `segment`. The producer whose claim overflowed it ends it and then
+    /// looks for (or creates) the next one; wait for that end a little (so that racing producers do
+    /// not all write a segment file), then create the next segment here (that producer may have died).
     func nextSegment(after segment: Segment) throws(JournalError) -> Segment {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: min(options.padTimeout, .seconds(1)))
@@ -206,12 +248,55 @@ extension Journal {
             case .lost:
                 continue
             case .closer(let offset):
-                let next = try self.segment(segment.number &+ 1, creatingAfter: segment)
                 segment.seal(at: offset)
-                segment = next
+                segment = try self.segment(segment.number &+ 1, creatingAfter: segment)
             case .full:
                 segment = try self.segment(segment.number &+ 1, creatingAfter: segment)
             }
         }
+    }
+}
+
+/// A producer for one thread at a time (like a ``Tailer`` for consumers, or Chronicle Queue's
+/// appenders): ``append(_:)-(UnsafeRawBufferPointer)`` is `Journal`'s append without the lookup of
+/// the segment to append to. The appender keeps that segment and checks with one relaxed atomic
+/// load that it is still the one this process's producers claim in; the claim itself moves on
+/// when another producer (in any process) has filled it. Make one per thread with
+/// ``Journal/appender()``; several appenders and `Journal.append` calls may run at once.
+public final class JournalAppender {
+    /// The journal appended to.
+    public let journal: Journal
+    private var segment: Segment?
+
+    init(journal: Journal) {
+        self.journal = journal
+    }
+
+    /// Appends one record and returns its index; see ``Journal/append(_:)-(UnsafeRawBufferPointer)``
+    /// for the guarantee. Cost: no lock; one atomic add, two compare-and-swaps, one CRC32C pass and
+    /// one copy of the payload.
+    @discardableResult
+    public func append(_ payload: UnsafeRawBufferPointer) throws(JournalError) -> JournalIndex {
+        let start: Segment
+        if let segment, segment.number == journal.appendTarget.load(ordering: .relaxed) {
+            start = segment
+        } else {
+            start = try journal.currentAppendSegment()
+            segment = start
+        }
+        let (index, used) = try journal.append(payload, startingIn: start)
+        if used !== start { segment = used }
+        return index
+    }
+
+    /// Appends one record with the bytes of `payload`; see ``append(_:)-(UnsafeRawBufferPointer)``.
+    @discardableResult
+    public func append(_ payload: some Collection<UInt8>) throws(JournalError) -> JournalIndex {
+        let bytes = Array(payload)
+        var result: Result<JournalIndex, JournalError> = .failure(JournalError(operation: "append", path: journal.directory, reason: .invalidArgument("no payload")))
+        bytes.withUnsafeBytes { buffer in
+            do throws(JournalError) { result = .success(try append(buffer)) } catch { result = .failure(error) }
+        }
+        return try result.get()
     }
 }

@@ -73,10 +73,12 @@ extension Journal {
     }
 
     func check(_ segment: Segment, problems: inout [JournalError]) -> SegmentReport {
+        // The header words, unless the file was cut short even there (reported by the walk below).
+        let (paddedOver, syncedUpTo) = segment.guarded { (Int(segment.padCount.load(ordering: .relaxed)), segment.syncedUpTo) } ?? (0, segment.dataStart)
         var result = SegmentReport(
             number: segment.number, path: segment.path, bytes: segment.segmentSize, usedBytes: 0,
-            records: 0, paddings: 0, inFlight: 0, paddedOver: Int(segment.padCount.load(ordering: .relaxed)),
-            ended: false, syncedUpTo: segment.syncedUpTo, dataStart: segment.dataStart, createdAt: segment.createdAt
+            records: 0, paddings: 0, inFlight: 0, paddedOver: paddedOver,
+            ended: false, syncedUpTo: syncedUpTo, dataStart: segment.dataStart, createdAt: segment.createdAt
         )
         var boundaries: Set<Int> = []
         var offset = segment.dataStart
@@ -122,12 +124,22 @@ extension Journal {
             }
         }
         result.usedBytes = offset - segment.dataStart
-        for entry in 0..<segment.indexEntries {
-            let raw = Int(segment.atomic32(SegmentFormat.indexStart + entry * 4).load(ordering: .relaxed))
-            guard raw != 0, raw < offset else { continue }  // entries past the walk: claims still in flight
-            if segment.indexEntry(entry) == nil || !boundaries.contains(raw) {
-                problems.append(JournalError(operation: "check", path: segment.path, offset: SegmentFormat.indexStart + entry * 4, reason: .damagedRecord("index entry \(entry) points to offset \(raw), which is not the start of claim \(entry * segment.indexStride)")))
+        let walked = offset
+        let indexProblems = segment.guarded { () -> [JournalError] in
+            var found: [JournalError] = []
+            for entry in 0..<segment.indexEntries {
+                let raw = Int(segment.atomic32(SegmentFormat.indexStart + entry * 4).load(ordering: .relaxed))
+                guard raw != 0, raw < walked else { continue }  // entries past the walk: claims still in flight
+                if segment.indexEntry(entry) == nil || !boundaries.contains(raw) {
+                    found.append(JournalError(operation: "check", path: segment.path, offset: SegmentFormat.indexStart + entry * 4, reason: .damagedRecord("index entry \(entry) points to offset \(raw), which is not the start of claim \(entry * segment.indexStride)")))
+                }
             }
+            return found
+        }
+        if let indexProblems {
+            problems += indexProblems
+        } else if case .damaged(let text, _) = segment.truncated(at: SegmentFormat.indexStart) {
+            problems.append(JournalError(operation: "check", path: segment.path, offset: SegmentFormat.indexStart, reason: .damagedRecord(text)))
         }
         return result
     }

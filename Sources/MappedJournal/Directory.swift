@@ -52,6 +52,15 @@ enum Directory {
         throw .system("create segment", .system("link", path: target, errno: errno))
     }
 
+    /// Removes the temporary files of segments being created (`.segment-….tmp`) in `path`: call
+    /// only when no process can be creating one. Best effort.
+    static func removeSegmentTemporaries(in path: String) {
+        guard let names = try? names(in: path) else { return }
+        for name in names where name.hasPrefix(".segment-") && name.hasSuffix(".tmp") {
+            try? remove(path + "/" + name)
+        }
+    }
+
     static func remove(_ path: String) throws(JournalError) {
         if unlink(path) != 0 && errno != ENOENT {
             throw .system("remove", .system("unlink", path: path, errno: errno))
@@ -75,6 +84,28 @@ func wallClockNanoseconds() -> Int64 {
     var now = timespec()
     clock_gettime(CLOCK_REALTIME, &now)
     return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+}
+
+/// `CLOCK_MONOTONIC` in nanoseconds.
+func monotonicNanoseconds() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+}
+
+/// `duration` in nanoseconds (saturating; negative durations are 0).
+func nanoseconds(_ duration: Duration) -> Int64 {
+    let (seconds, attoseconds) = duration.components
+    guard seconds >= 0, attoseconds >= 0 || seconds > 0 else { return 0 }
+    let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+    return overflow ? .max : whole.addingSaturating(attoseconds / 1_000_000_000)
+}
+
+extension Int64 {
+    func addingSaturating(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? .max : .min) : sum
+    }
 }
 
 var processID: Int32 { getpid() }

@@ -35,12 +35,11 @@ extension Segment {
                 } else if !writable && now - since >= padTimeout {
                     return (position, false)
                 } else {
-                    let observed = notify.load(ordering: .sequentiallyConsistent)
-                    waiters.wrappingIncrement(ordering: .sequentiallyConsistent)
+                    let observed = announceSleep()
                     if commit(at: position).load(ordering: .sequentiallyConsistent) == RecordFormat.word(.claimed, length: length ?? 0) || length == nil {
                         waitForPublish(observed: observed, timeout: .milliseconds(10))
                     }
-                    waiters.wrappingDecrement(ordering: .sequentiallyConsistent)
+                    withdrawSleep()
                 }
             }
         }

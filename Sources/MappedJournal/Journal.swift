@@ -32,6 +32,18 @@ public struct JournalOptions: Sendable {
     /// this old (nil: roll by size only). With a day, each segment holds at most a day of records,
     /// which retention by age can then delete whole.
     public var rollInterval: Duration?
+    /// Create the next segment and fault in the pages producers are about to write on a background
+    /// queue (default), so that an append neither creates a file nor takes a page fault: the next
+    /// segment when an append crosses the middle of the current one (and its first 16 MiB), and
+    /// up to 16 MiB beyond the last append whenever less than 8 MiB is ready beyond it. When
+    /// false, the append that crosses the middle creates the next segment itself, and every page
+    /// is faulted in by the append that first writes to it.
+    public var prepareAhead = true
+    /// How long a tailer that has caught up polls the next record's commit word before it sleeps
+    /// on the futex (once per call that waits). An active producer publishes within microseconds,
+    /// while a sleep costs the producer a `FUTEX_WAKE` system call and the reader a wake-up.
+    /// `.zero`: sleep at once.
+    public var spinBeforeWaiting: Duration = .microseconds(20)
     /// The system-call seam; tests pass one that records or fails.
     public var system: SystemCalls = .live
 
@@ -66,12 +78,19 @@ public final class Journal: Sendable {
     public var recovery: RecoveryReport { recoveryReport.withLock { $0 } }
     let recoveryReport = Mutex<RecoveryReport>(RecoveryReport())
     let lock: JournalLock
-    let segments = Mutex<[UInt32: Segment]>([:])
-    /// The highest segment number known to exist.
-    let latest = Atomic<UInt32>(0)
+    /// The segments mapped in this process, and the work done ahead of the producers.
+    let table: SegmentTable
     /// The segment this process's producers claim in (the next one may already exist: it is
     /// created ahead, when the current one is half full).
     let appendTarget = Atomic<UInt32>(0)
+    /// The segment `append` last claimed in (checked against `appendTarget` before use): saves the
+    /// lookup in `segments` on every append.
+    let appendCache = Mutex<Segment?>(nil)
+
+    /// `options.padTimeout` in nanoseconds.
+    let padTimeoutNanoseconds: Int64
+    /// `options.spinBeforeWaiting` in nanoseconds.
+    let spinNanoseconds: Int64
 
     var system: SystemCalls { options.system }
     var writable: Bool { options.access == .readWrite }
@@ -91,6 +110,9 @@ public final class Journal: Sendable {
     public init(directory: String, options: JournalOptions = JournalOptions()) throws(JournalError) {
         self.directory = directory
         self.options = options
+        padTimeoutNanoseconds = nanoseconds(options.padTimeout)
+        spinNanoseconds = nanoseconds(options.spinBeforeWaiting)
+        table = SegmentTable(directory: directory, writable: options.access == .readWrite, system: options.system, prepareAhead: options.prepareAhead)
         guard options.segmentSize >= SegmentFormat.minimumSegmentSize, options.segmentSize <= SegmentFormat.maximumSegmentSize, options.segmentSize % 4096 == 0 else {
             throw JournalError(operation: "open", path: directory, reason: .invalidArgument("segmentSize must be a multiple of 4096 between \(SegmentFormat.minimumSegmentSize) and \(SegmentFormat.maximumSegmentSize) bytes (got \(options.segmentSize))."))
         }
@@ -115,12 +137,15 @@ public final class Journal: Sendable {
             numbers = try Directory.segmentNumbers(in: directory)
             created = numbers == [0]
         }
-        latest.store(numbers.last!, ordering: .relaxed)
+        table.latest.store(numbers.last!, ordering: .relaxed)
         appendTarget.store(numbers.count >= 2 ? numbers[numbers.count - 2] : numbers.last!, ordering: .relaxed)
         if alone && created {
             lock.recordBoot()
             try lock.share()
         } else if alone {
+            // Nobody else has the journal open, so nobody is creating a segment: a temporary file
+            // left by a process that stopped while creating one is garbage.
+            if writable { Directory.removeSegmentTemporaries(in: directory) }
             // Same boot as the last opener: the page cache kept every store, so nothing can be torn.
             let sameBoot = lock.lastBoot().map { $0 == BootIdentity.current } ?? false
             let report = try Recovery.run(self, numbers: numbers, afterReboot: !sameBoot)
@@ -128,6 +153,12 @@ public final class Journal: Sendable {
             lock.recordBoot()
             try lock.share()
         }
+    }
+
+    /// Waits for the work started in the background (a segment being created), so that no
+    /// temporary file is left behind when the process ends after releasing the journal.
+    deinit {
+        table.drain()
     }
 
     // MARK: Segments
@@ -138,45 +169,26 @@ public final class Journal: Sendable {
 
     /// Segment `number`, mapped once per process; nil when its file does not exist.
     func segment(_ number: UInt32) throws(JournalError) -> Segment? {
-        if let cached = segments.withLock({ $0[number] }) { return cached }
-        let path = segmentPath(number)
-        let opened: Segment
-        do {
-            opened = try Segment(path: path, number: number, writable: writable, system: system)
-        } catch {
-            if error.systemError?.errno == ENOENT { return nil }
-            throw error
-        }
-        raise(latestTo: number)
-        let newest = latest.load(ordering: .relaxed)
-        return segments.withLock { cache in
-            if let raced = cache[number] { return raced }
-            cache[number] = opened
-            // Keep the mappings producers need (the newest two) and a few for readers; tailers hold
-            // their own reference, and a dropped mapping of a retired file frees its disk space.
-            if cache.count > 6 {
-                for old in cache.keys.sorted().prefix(cache.count - 6) where old + 1 < newest && old != number {
-                    cache[old] = nil
-                }
-            }
-            return opened
-        }
+        try table.segment(number)
     }
 
     func raise(latestTo number: UInt32) {
-        var current = latest.load(ordering: .relaxed)
-        while current < number {
-            let (done, seen) = latest.compareExchange(expected: current, desired: number, ordering: .relaxed)
-            if done { return }
-            current = seen
-        }
+        table.raise(latestTo: number)
     }
 
     /// Segment `number`, created (with the geometry of `previous`) when it does not exist yet.
+    /// A creation already running in this process's background work is waited for first, up to
+    /// `padTimeout` (at most a second).
     func segment(_ number: UInt32, creatingAfter previous: Segment) throws(JournalError) -> Segment {
         if let existing = try segment(number) { return existing }
         guard writable else { throw JournalError(operation: "append", path: directory, reason: .readOnly) }
-        try Segment.create(directory: directory, number: number, segmentSize: previous.segmentSize, indexStride: previous.indexStride, system: system)
+        let patience = min(options.padTimeout, .seconds(1))
+        table.awaitCreation(of: number, timeout: patience)
+        if let existing = try segment(number) { return existing }
+
+        if try Segment.create(directory: directory, number: number, segmentSize: previous.segmentSize, indexStride: previous.indexStride, system: system) {
+            table.createdOnAppend.add(1, ordering: .relaxed)
+        }
         guard let created = try segment(number) else {
             throw JournalError(operation: "create segment", path: segmentPath(number), reason: .system(.system("open", path: segmentPath(number), errno: ENOENT)))
         }
@@ -190,7 +202,7 @@ public final class Journal: Sendable {
 
     /// The newest segment file, refreshing from the directory.
     func newestSegment() throws(JournalError) -> Segment? {
-        var number = latest.load(ordering: .relaxed)
+        var number = table.latest.load(ordering: .relaxed)
         // Follow segments created by other processes.
         while Directory.exists(segmentPath(number &+ 1)) { number &+= 1 }
         if let found = try segment(number) { return found }
@@ -208,9 +220,22 @@ public final class Journal: Sendable {
         return newest
     }
 
+    /// What the background work did in this process: segments it created ahead, segments appends
+    /// had to create themselves (the background was late, or off), bytes of pages it faulted in.
+    @_spi(Testing)
+    public var preparation: (createdAhead: Int, createdOnAppend: Int, prefaultedBytes: Int) {
+        (table.createdAhead.load(ordering: .relaxed), table.createdOnAppend.load(ordering: .relaxed), table.prefaultedBytes.load(ordering: .relaxed))
+    }
+
+    /// Waits until the background work requested so far is done.
+    @_spi(Testing)
+    public func waitForBackgroundWork() {
+        table.drain()
+    }
+
     /// Forgets mappings of segments that were removed (by retention here or elsewhere).
     func forget(_ number: UInt32) {
-        _ = segments.withLock { $0.removeValue(forKey: number) }
+        table.forget(number)
     }
 
     func requireWritable(_ operation: String) throws(JournalError) {

@@ -65,3 +65,41 @@ public struct JournalRecord: Sendable, Equatable {
     /// Where the next record starts (possibly in the next segment).
     public var nextPosition: JournalPosition
 }
+
+/// A record read in place by ``Tailer/withNext(timeout:_:)``: its header, and its payload in the
+/// mapped segment, valid only inside the closure it is passed to.
+public struct JournalRecordView {
+    /// Its identity; increases along the journal.
+    public let index: JournalIndex
+    /// When the producer wrote it, in nanoseconds since 1970 (taken after claiming its space).
+    public let timestamp: Int64
+    /// Where it starts.
+    public let position: JournalPosition
+    /// Where the next record starts (possibly in the next segment).
+    public let nextPosition: JournalPosition
+    /// The payload, in the mapped segment (checksum verified). Valid only inside the closure the
+    /// view was passed to: copy what must outlive it.
+    public let payload: UnsafeRawBufferPointer
+
+    init(_ record: RecordFrame) {
+        index = record.index
+        timestamp = record.timestamp
+        position = record.position
+        nextPosition = record.nextPosition
+        payload = UnsafeRawBufferPointer(start: record.payload, count: record.payloadLength)
+    }
+
+    /// The payload as a span, for as long as this view is borrowed (and only inside the closure).
+    public var bytes: RawSpan {
+        @_lifetime(borrow self)
+        get {
+            let span = RawSpan(_unsafeBytes: payload)
+            return _overrideLifetime(span, borrowing: self)
+        }
+    }
+
+    /// A copy of the record that may outlive the closure.
+    public func copy() -> JournalRecord {
+        JournalRecord(index: index, timestamp: timestamp, payload: [UInt8](payload), position: position, nextPosition: nextPosition)
+    }
+}

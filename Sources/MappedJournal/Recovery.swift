@@ -80,6 +80,7 @@ enum Recovery {
             guard let segment = opened else { continue }
             // Readers killed while asleep left their registration behind; nobody is asleep now.
             segment.waiters.store(0, ordering: .relaxed)
+            _ = segment.notify.loadThenBitwiseAnd(with: ~SegmentFormat.notifySleeper, ordering: .relaxed)
             report.scannedSegments.append(number)
             try recover(segment, isNewest: number >= lastWithData, seenClaims: cursorClaims[number] ?? 0, afterReboot: afterReboot, report: &report)
         }

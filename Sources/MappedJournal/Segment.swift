@@ -1,4 +1,5 @@
 import Atomics
+import CMnemapShims
 import MappedMemory
 import Synchronization
 #if canImport(Glibc)
@@ -14,8 +15,8 @@ enum Frame {
     /// A producer claimed this space and has not published it yet. `length` is nil while even
     /// the commit word is unwritten (the producer is between its claim and its first store).
     case inFlight(length: Int?)
-    /// A complete record whose checksum matched.
-    case record(JournalRecord)
+    /// A complete record whose checksum matched (its payload is still in the mapped segment).
+    case record(RecordFrame)
     /// Space to skip; the next boundary is `next`.
     case padding(next: Int)
     /// The segment ends here: continue in the next one.
@@ -23,6 +24,22 @@ enum Frame {
     /// The bytes here are not a valid record. `next` is the following record boundary when the
     /// commit word is intact and the word after the frame is a valid commit word (or the end), nil otherwise.
     case damaged(String, next: Int?)
+}
+
+/// Where a verified record is in its segment, and what its header says.
+struct RecordFrame {
+    var segment: UInt32
+    var offset: Int
+    /// The frame's length (header, payload, padding to 8 bytes).
+    var length: Int
+    var payloadLength: Int
+    /// The payload in the mapping (valid while the segment is mapped).
+    var payload: UnsafeRawPointer
+    var index: JournalIndex
+    var timestamp: Int64
+
+    var position: JournalPosition { JournalPosition(segment: segment, offset: offset) }
+    var nextPosition: JournalPosition { JournalPosition(segment: segment, offset: offset + length) }
 }
 
 /// One segment file, mapped whole, shared by every producer and reader of this process.
@@ -44,6 +61,8 @@ final class Segment: @unchecked Sendable {
     let createdAt: Int64
     /// The first record's timestamp once known (0 before), for rolling by time.
     private let firstRecordTime = Synchronization.Atomic<Int64>(0)
+    /// Offset up to which this process has asked for the pages to be faulted in (see `SegmentTable`).
+    let prefaultRequested = Synchronization.Atomic<Int>(0)
 
     /// Maps the segment at `path` and validates its header.
     ///
@@ -107,10 +126,12 @@ final class Segment: @unchecked Sendable {
 
     /// Creates segment `number` in `directory` unless it exists: the file is written and synced
     /// under a temporary name, then linked to its name (so nobody ever sees a half-written header),
-    /// and the directory is synced. Safe to call from several processes at once.
-    static func create(directory: String, number: UInt32, segmentSize: Int, indexStride: Int, system: SystemCalls) throws(JournalError) {
+    /// and the directory is synced. Safe to call from several processes at once. Returns whether
+    /// this call created it.
+    @discardableResult
+    static func create(directory: String, number: UInt32, segmentSize: Int, indexStride: Int, system: SystemCalls) throws(JournalError) -> Bool {
         let target = directory + "/" + SegmentFormat.fileName(number)
-        if Directory.exists(target) { return }
+        if Directory.exists(target) { return false }
         let temporary = directory + "/.\(SegmentFormat.fileName(number)).\(processID).\(UInt32.random(in: 0...UInt32.max)).tmp"
         defer { try? Directory.remove(temporary) }
         let geometry = SegmentFormat.geometry(segmentSize: segmentSize, stride: indexStride)
@@ -139,7 +160,9 @@ final class Segment: @unchecked Sendable {
             try mapped("create segment") { () throws(MappedMemoryError) in
                 try DirectorySync.synchronize(path: directory, system: system)
             }
+            return true
         }
+        return false
     }
 
     // MARK: Shared words
@@ -201,6 +224,23 @@ final class Segment: @unchecked Sendable {
 
     // MARK: Waiting
 
+    /// Polls the commit word at `offset` while it reads `word`, until `deadline`
+    /// (`monotonicNanoseconds()`). Returns whether it changed.
+    /// A file cut short under the mapping counts as a change (the caller then reads the frame and
+    /// reports it).
+    func spin(at offset: Int, while word: UInt64, until deadline: Int64) -> Bool {
+        let commit = commit(at: offset)
+        return guarded {
+            while true {
+                for _ in 0..<64 {
+                    if commit.load(ordering: .relaxed) != word { return true }
+                    mnemap_spin_hint()
+                }
+                if monotonicNanoseconds() >= deadline { return false }
+            }
+        } ?? true
+    }
+
     /// Sleeps until a producer publishes in this segment, or `timeout` passes.
     /// `observed` is the notify value read before checking for records (see ``waitForPublish(observed:timeout:)``).
     func waitForPublish(observed: UInt32, timeout: Duration) {
@@ -209,11 +249,41 @@ final class Segment: @unchecked Sendable {
         }
     }
 
+    /// Announces that this reader is about to sleep on `notify`, before it looks (again) at the word
+    /// it waits for; returns the value to sleep on. Every call must be followed by
+    /// ``withdrawSleep()``, whether the reader slept or not.
+    ///
+    /// Sets the sleeper bit of `notify` (and counts the reader in `waiters`, which producers of the
+    /// first version of this protocol look at instead).
+    func announceSleep() -> UInt32 {
+        waiters.wrappingIncrement(ordering: .sequentiallyConsistent)
+        return notify.loadThenBitwiseOr(with: SegmentFormat.notifySleeper, ordering: .sequentiallyConsistent) | SegmentFormat.notifySleeper
+    }
+
+    /// Ends what ``announceSleep()`` began.
+    func withdrawSleep() {
+        waiters.wrappingDecrement(ordering: .sequentiallyConsistent)
+    }
+
     /// Wakes every reader asleep on this segment, if any.
+    ///
+    /// Call it after the change readers wait for, made with a sequentially consistent atomic
+    /// operation (the publish, pad or end compare-and-swap). A reader sets the sleeper bit of
+    /// `notify` (sequentially consistent) before it looks at the word it waits on, so either it sees
+    /// the change, or the load below sees the bit. The first producer that sees it clears it and
+    /// moves the counter on (the sleepers' futex value changes) and wakes them: one system call per
+    /// sleep, however many records are published before the woken reader runs again. With the bit
+    /// clear, this costs one load of a shared cache line.
     func notifyReaders() {
-        notify.wrappingIncrement(ordering: .sequentiallyConsistent)
-        if waiters.load(ordering: .sequentiallyConsistent) > 0 {
-            Self.futexWake(file)
+        var value = notify.load(ordering: .sequentiallyConsistent)
+        while value & SegmentFormat.notifySleeper != 0 {
+            let next = (value &+ 1) & ~SegmentFormat.notifySleeper
+            let (done, seen) = notify.compareExchange(expected: value, desired: next, ordering: .sequentiallyConsistent)
+            if done {
+                Self.futexWake(file)
+                return
+            }
+            value = seen
         }
     }
 
@@ -241,6 +311,10 @@ final class Segment: @unchecked Sendable {
 
     /// The offset the index gives for claim `entry * indexStride`, when it is a plausible record boundary.
     func indexEntry(_ entry: Int) -> Int? {
+        guarded { unguardedIndexEntry(entry) } ?? nil
+    }
+
+    private func unguardedIndexEntry(_ entry: Int) -> Int? {
         guard entry >= 0, entry < indexEntries else { return nil }
         let offset = Int(atomic32(SegmentFormat.indexStart + entry * 4).load(ordering: .acquiring))
         guard offset >= dataStart, offset < dataEnd, offset % 8 == 0 else { return nil }
@@ -269,10 +343,48 @@ final class Segment: @unchecked Sendable {
         offset >= dataStart && offset <= dataEnd && offset % RecordFormat.alignment == 0
     }
 
+    // MARK: Guarded access
+
+    /// `body`, which reads this segment's mapping, with SIGBUS turned into nil: another process
+    /// truncated the file under the mapping (pages past the end of a file cannot be read). The
+    /// file is mapped over the faulting pages again, so later reads fault again and report it.
+    /// Cost: two thread-local stores and a check (`MappedFile.withFaultGuard`).
+    @inline(__always)
+    func guarded<R>(_ body: () -> R) -> R? {
+        file.beginFaultGuard()
+        let result = body()
+        return file.endFaultGuard() == nil ? result : nil
+    }
+
+    /// The frame for a read that faulted: the file is shorter than the segment.
+    func truncated(at offset: Int) -> Frame {
+        let size = Directory.fileSize(path).map { "\($0)" } ?? "unknown"
+        return .damaged("the segment file was cut short under its mapping (now \(size) bytes, the header says \(segmentSize)): reading offset \(offset) raised SIGBUS", next: nil)
+    }
+
     /// What is at record boundary `offset`, the checksum verified for records.
     ///
-    /// Cost: for a record, one CRC32C pass over it and one copy of the payload.
+    /// Cost: for a record, one CRC32C pass over it; the payload is not copied (see ``payload(of:)``).
+    /// A file cut short under the mapping by another process gives `.damaged`, not SIGBUS.
     func frame(at offset: Int) -> Frame {
+        guarded { unguardedFrame(at: offset) } ?? truncated(at: offset)
+    }
+
+    /// The verified record at `offset` when there is one (a published frame, in range, not past
+    /// the end word), else nil: ``frame(at:)`` for the common case, in one guarded pass.
+    @inline(__always)
+    func publishedRecord(at offset: Int) -> RecordFrame? {
+        guard offset >= dataStart, offset < dataEnd, offset & 7 == 0 else { return nil }
+        return guarded { () -> RecordFrame? in
+            let word = commit(at: offset).load(ordering: .acquiring)
+            guard let (state, length) = RecordFormat.decode(word), state == .published, isValidFrameLength(length, at: offset) else { return nil }
+            if let sealed = sealedAt, offset > sealed { return nil }
+            guard case .record(let record) = publishedRecord(at: offset, length: length) else { return nil }
+            return record
+        } ?? nil
+    }
+
+    private func unguardedFrame(at offset: Int) -> Frame {
         guard isPlausibleBoundary(offset) else {
             return .damaged("offset \(offset) is not a record boundary of this segment (data is \(dataStart)..<\(dataEnd), 8-byte aligned)", next: nil)
         }
@@ -311,43 +423,63 @@ final class Segment: @unchecked Sendable {
     }
 
     private func publishedRecord(at offset: Int, length: Int) -> Frame {
-        let next = offset + length
-        let provableNext = next == dataEnd || commit(at: next).load(ordering: .acquiring) == 0 || RecordFormat.decode(commit(at: next).load(ordering: .acquiring)) != nil ? next : nil
         let payloadLength = Int(base.loadUnaligned(fromByteOffset: offset + RecordFormat.lengthOffset, as: UInt32.self))
         guard payloadLength <= length - RecordFormat.headerSize, RecordFormat.frameLength(payload: payloadLength) == length else {
-            return .damaged("payload length \(payloadLength) does not match the frame length \(length)", next: provableNext)
+            return .damaged("payload length \(payloadLength) does not match the frame length \(length)", next: provableNext(after: offset, length: length))
         }
         let checked = UnsafeRawBufferPointer(start: base + offset + RecordFormat.lengthOffset, count: RecordFormat.headerSize - RecordFormat.lengthOffset + payloadLength)
         let stored = base.loadUnaligned(fromByteOffset: offset + RecordFormat.crcOffset, as: UInt32.self)
         let computed = CRC32C.checksum(checked)
         guard stored == computed else {
-            return .damaged("checksum 0x\(String(stored, radix: 16)) does not match the contents (0x\(String(computed, radix: 16)))", next: provableNext)
+            return .damaged("checksum 0x\(String(stored, radix: 16)) does not match the contents (0x\(String(computed, radix: 16)))", next: provableNext(after: offset, length: length))
         }
         let index = JournalIndex(rawValue: base.loadUnaligned(fromByteOffset: offset + RecordFormat.indexOffset, as: UInt64.self))
         guard index.segment == number else {
-            return .damaged("record index \(index) belongs to segment \(index.segment), not \(number)", next: provableNext)
+            return .damaged("record index \(index) belongs to segment \(index.segment), not \(number)", next: provableNext(after: offset, length: length))
         }
         let timestamp = base.loadUnaligned(fromByteOffset: offset + RecordFormat.timestampOffset, as: Int64.self)
-        let payload = [UInt8](UnsafeRawBufferPointer(start: base + offset + RecordFormat.headerSize, count: payloadLength))
-        return .record(JournalRecord(
-            index: index,
-            timestamp: timestamp,
-            payload: payload,
-            position: JournalPosition(segment: number, offset: offset),
-            nextPosition: JournalPosition(segment: number, offset: next)
-        ))
+        return .record(RecordFrame(segment: number, offset: offset, length: length, payloadLength: payloadLength, payload: UnsafeRawPointer(base + offset + RecordFormat.headerSize), index: index, timestamp: timestamp))
+    }
+
+    /// The boundary after a damaged frame whose commit word is intact, when the word after it is
+    /// a valid commit word (or zero, or the end): only then is the frame length trustworthy.
+    private func provableNext(after offset: Int, length: Int) -> Int? {
+        let next = offset + length
+        if next == dataEnd { return next }
+        let word = commit(at: next).load(ordering: .acquiring)
+        return word == 0 || RecordFormat.decode(word) != nil ? next : nil
+    }
+
+    /// The payload of a record returned by ``frame(at:)``, in place: valid while this segment is.
+    func payload(of record: RecordFrame) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: record.payload, count: record.payloadLength)
+    }
+
+    /// A copy of the record returned by ``frame(at:)``.
+    func copy(_ record: RecordFrame) -> JournalRecord {
+        JournalRecord(
+            index: record.index,
+            timestamp: record.timestamp,
+            payload: [UInt8](payload(of: record)),
+            position: record.position,
+            nextPosition: record.nextPosition
+        )
     }
 
     /// Where the frame at `offset` ends, without verifying or copying a record (for walks that
     /// only need boundaries, such as sync). `.record`s are reported as `.padding(next:)`.
     func boundary(at offset: Int) -> Frame {
-        guard isPlausibleBoundary(offset), offset < dataEnd else { return frame(at: offset) }
+        guarded { unguardedBoundary(at: offset) } ?? truncated(at: offset)
+    }
+
+    private func unguardedBoundary(at offset: Int) -> Frame {
+        guard isPlausibleBoundary(offset), offset < dataEnd else { return unguardedFrame(at: offset) }
         if let sealed = sealedAt, offset > sealed { return .end }
         let word = commit(at: offset).load(ordering: .acquiring)
         if let (state, length) = RecordFormat.decode(word), state == .published, isValidFrameLength(length, at: offset) {
             return .padding(next: offset + length)
         }
-        return frame(at: offset)
+        return unguardedFrame(at: offset)
     }
 
     /// Whether the segment's first record is older than `interval` (false while it has none).
@@ -381,7 +513,7 @@ final class Segment: @unchecked Sendable {
         let (done, _) = commit(at: offset).compareExchange(
             expected: RecordFormat.word(.claimed, length: length),
             desired: RecordFormat.word(.padding, length: length),
-            ordering: .acquiringAndReleasing
+            ordering: .sequentiallyConsistent
         )
         if done {
             padCount.wrappingIncrement(ordering: .relaxed)
@@ -400,7 +532,7 @@ final class Segment: @unchecked Sendable {
         var position = offset
         while position < limit {
             let (done, _) = commit(at: position).compareExchange(
-                expected: 0, desired: RecordFormat.word(.padding, length: 8), ordering: .acquiringAndReleasing
+                expected: 0, desired: RecordFormat.word(.padding, length: 8), ordering: .sequentiallyConsistent
             )
             if !done { break }
             position += 8

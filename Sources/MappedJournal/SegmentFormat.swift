@@ -31,9 +31,12 @@ enum SegmentFormat {
     // Shared words, changed while the segment is in use (not covered by the header CRC).
     /// UInt64: claims so far (high 24 bits) and the next free offset (low 40 bits); producers add to it.
     static let tailOffset = 64
-    /// UInt32 bumped after every publish; readers sleep on it with a futex.
+    /// UInt32 readers sleep on with a futex: bit 31 says a reader is going to sleep (set by readers,
+    /// cleared by the producer that wakes them), bits 0-30 count wake-ups.
     static let notifyOffset = 128
-    /// UInt32: readers currently asleep on `notify` (producers skip the wake system call when 0).
+    static let notifySleeper: UInt32 = 1 << 31
+    /// UInt32: readers currently asleep on `notify` (kept for producers of the first protocol, which
+    /// woke when it was above 0; see `Segment.notifyReaders`).
     static let waitersOffset = 132
     /// UInt64: slots padded over after their producer stopped.
     static let padCountOffset = 192

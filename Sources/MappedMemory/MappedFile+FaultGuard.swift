@@ -105,6 +105,52 @@ extension MappedFile {
         }
     }
 
+    /// Runs `body`, which reads or writes this mapping through pointers, with SIGBUS turned into
+    /// ``MappedMemoryError/Reason/pageFault(offset:)``: for hot paths, specialised in the caller,
+    /// at the cost of two thread-local stores and a check. Whatever `body` computed is discarded
+    /// when a page faulted (and the file is mapped over the patched pages again).
+    ///
+    /// Only this mapping is watched; inside the guard of another mapping (on the same thread) this
+    /// adds nothing and the outer guard reports the faults in its own range.
+    @inlinable
+    public func withFaultGuard<R>(_ operation: String, _ body: () -> R) throws(MappedMemoryError) -> R {
+        beginFaultGuard()
+        let result = body()
+        if let offset = endFaultGuard() {
+            throw MappedMemoryError(operation: operation, path: path, reason: .pageFault(offset: offset))
+        }
+        return result
+    }
+
+    /// Starts watching this mapping for SIGBUS on this thread, for code that cannot run in one
+    /// closure; every call must be followed by ``endFaultGuard()`` on the same thread.
+    /// Cost: a few stores to thread-local storage (inlined into the caller).
+    @inlinable
+    public func beginFaultGuard() {
+        guard let mapping else { return }
+        if !FaultGuard.isInstalled { FaultGuard.install() }
+        mnemap_fault_guard_begin(mapping, mappingLength)
+    }
+
+    /// Stops watching (see ``beginFaultGuard()``). Returns the view offset of the first page that
+    /// faulted since, after mapping the file over the patched pages again, or nil when none did.
+    @inlinable
+    public func endFaultGuard() -> Int? {
+        guard mapping != nil else { return nil }
+        var firstPage: UInt = 0
+        var lastPage: UInt = 0
+        guard mnemap_fault_guard_end(&firstPage, &lastPage) > 0 else { return nil }
+        return recoverFromFaults(firstPage: firstPage, lastPage: lastPage)
+    }
+
+    /// Maps the file over the pages the fault handler patched; returns the first one's view offset.
+    @usableFromInline
+    func recoverFromFaults(firstPage: UInt, lastPage: UInt) -> Int {
+        guard let mapping else { return 0 }
+        restoreFileBacking(from: firstPage, through: lastPage)
+        return max(0, Int(firstPage) - Int(bitPattern: mapping) - delta)
+    }
+
     private func guardedNoThrow(_ operation: String, _ body: () -> Void) throws(MappedMemoryError) {
         do {
             try guarded(operation, body)
@@ -144,10 +190,22 @@ extension MappedFile {
     }
 }
 
+@usableFromInline
 enum FaultGuard {
     static let installation: Int32 = mnemap_fault_guard_install()
 
+    /// Set once the handler is installed: inlined guards test this plain flag instead of a `static
+    /// let` (a `swift_once` call). A stale `false` only costs one more call to `install()`.
+    @usableFromInline
+    nonisolated(unsafe) static var isInstalled = false
+
     static func installOnce() {
         _ = installation
+    }
+
+    @usableFromInline
+    static func install() {
+        _ = installation
+        isInstalled = true
     }
 }

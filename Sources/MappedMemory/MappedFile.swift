@@ -66,7 +66,7 @@ public struct MappedFile: ~Copyable, @unchecked Sendable {
     /// Page-aligned start of the OS mapping, or nil when nothing is mapped (empty range).
     @usableFromInline var mapping: UnsafeMutableRawPointer?
     /// Length of the OS mapping in bytes (`delta + count`, rounded up to pages).
-    var mappingLength: Int
+    @usableFromInline var mappingLength: Int
     /// Distance from `mapping` to the byte at `offset`, below one page.
     @usableFromInline let delta: Int
     /// Bytes visible through the views.

@@ -151,7 +151,14 @@ final class CrashRecorder: @unchecked Sendable {
             }
             // A name never made durable by a directory sync may be gone.
             if let durable, !durable.contains(name), random.next() < 0.5 { continue }
-            let current = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            // The journal's background queue may be creating a segment while the snapshot is
+            // taken: a temporary file that is gone by now (linked or removed) is simply not there.
+            guard let contents = try? Data(contentsOf: URL(fileURLWithPath: path)) else {
+                var again = stat()
+                guard stat(path, &again) == 0 else { continue }
+                throw CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: path])
+            }
+            let current = [UInt8](contents)
             let image = state.withLock { $0.images[UInt64(info.st_ino)] } ?? []
             var crashed = Array(image.prefix(current.count))
             if crashed.count < current.count { crashed += [UInt8](repeating: 0, count: current.count - crashed.count) }

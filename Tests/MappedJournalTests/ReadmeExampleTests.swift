@@ -17,5 +17,10 @@ struct JournalReadmeExampleTests {
             try tailer.commit()
         }
         #expect(seen == ["0:0 observation: tests pass"])
+
+        let appender = try journal.appender()
+        try appender.append(Array("observation: lint clean".utf8))
+        let size = try tailer.withNext(timeout: .zero) { record in record.payload.count }
+        #expect(size == "observation: lint clean".utf8.count)
     }
 }

@@ -26,6 +26,42 @@ struct ChecksumAndWaitTests {
         }
     }
 
+    @Test func theInterleavedChainsGiveTheSameChecksumAsOneChainAndTheTables() {
+        let bytes = pattern(20_000)
+        bytes.withUnsafeBytes { all in
+            var lengths = Array(0...700)
+            lengths += stride(from: 701, to: 19_990, by: 97)
+            lengths += [1044, 2048, 6144, 6145, 12_288 + 8, 19_990]
+            for length in lengths {
+                for start in [0, 1, 4, 7] {
+                    let piece = UnsafeRawBufferPointer(rebasing: all[start..<(start + length)])
+                    let tables = CRC32C.checksum(piece, continuing: 0x1234_5678, using: .software)
+                    #expect(CRC32C.checksum(piece, continuing: 0x1234_5678, using: .oneChain) == tables, "length \(length) at \(start)")
+                    #expect(CRC32C.checksum(piece, continuing: 0x1234_5678, using: .threeChains) == tables, "length \(length) at \(start)")
+                    #expect(CRC32C.checksum(piece, continuing: 0x1234_5678) == tables, "length \(length) at \(start)")
+                }
+            }
+        }
+    }
+
+    @Test func copyingWhileChecksummingCopiesTheBytesAndGivesTheirChecksum() {
+        let bytes = pattern(20_000, seed: 13)
+        let destination = UnsafeMutableRawBufferPointer.allocate(byteCount: 20_032, alignment: 8)
+        defer { destination.deallocate() }
+        bytes.withUnsafeBytes { all in
+            for length in Array(0...300) + [1024, 1044, 4096, 6145, 19_990] {
+                for (start, to) in [(0, 8), (3, 8), (5, 13)] {
+                    destination.initializeMemory(as: UInt8.self, repeating: 0xAA)
+                    let source = UnsafeRawBufferPointer(rebasing: all[start..<(start + length)])
+                    let crc = CRC32C.copy(source, to: destination.baseAddress! + to, continuing: 0x0BAD_F00D)
+                    #expect(crc == CRC32C.checksum(source, continuing: 0x0BAD_F00D), "length \(length)")
+                    #expect(Array(destination[to..<(to + length)]) == Array(source), "length \(length)")
+                    #expect(destination[to + length] == 0xAA && destination[to - 1] == 0xAA, "length \(length)")
+                }
+            }
+        }
+    }
+
     @Test func aWaiterOnASharedWordIsWokenByAnotherProcess() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("futex")

@@ -51,6 +51,10 @@ struct ConsumeResult {
     var lastReceive: UInt64
     /// Receive minus send time of every message (latency runs only).
     var latencies: [UInt64]
+    /// CPU time (user + system, all threads) of the producer process and of the consumer during
+    /// the run, in nanoseconds: less sensitive than wall time to other work on the machine.
+    var producerCPU: UInt64 = 0
+    var consumerCPU: UInt64 = 0
 }
 
 struct BenchFailure: Error, CustomStringConvertible {
@@ -60,9 +64,19 @@ struct BenchFailure: Error, CustomStringConvertible {
 
 // MARK: Journal producer and consumer
 
-/// The producer role for the journal: `count` appends of `size` bytes, paced like `ipc_produce`.
+/// The journal's options in both roles: the defaults, or without work ahead of the producers
+/// (`--no-prepare-ahead`, to measure what creating segments and faulting pages in ahead gives).
+nonisolated(unsafe) var journalOptions: JournalOptions = {
+    var options = JournalOptions()
+    options.prepareAhead = !CommandLine.arguments.contains("--no-prepare-ahead")
+    return options
+}()
+
+/// The producer role for the journal: `count` appends of `size` bytes through one `JournalAppender`,
+/// paced like `ipc_produce`.
 func produceJournal(directory: String, size: Int, count: UInt64, rate: Double) throws {
-    let journal = try Journal(directory: directory)
+    let journal = try Journal(directory: directory, options: journalOptions)
+    let appender = try journal.appender()
     let message = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
     defer { message.deallocate() }
     for i in 0..<size { message[i] = UInt8(truncatingIfNeeded: i &* 31 &+ 7) }
@@ -74,36 +88,40 @@ func produceJournal(directory: String, size: Int, count: UInt64, rate: Double) t
         let now = i == 0 ? start : ipc_now_ns()
         message.storeBytes(of: i, toByteOffset: 0, as: UInt64.self)
         message.storeBytes(of: now, toByteOffset: 8, as: UInt64.self)
-        last = try journal.append(UnsafeRawBufferPointer(message))
+        last = try appender.append(UnsafeRawBufferPointer(message))
     }
     _ = last
 }
 
-/// The consumer role for the journal: reads `count` records, checking sequence numbers and size.
+/// The consumer role for the journal: reads `count` records in place (`Tailer.withNext`, no copy of
+/// the payload), checking sequence numbers and size.
 func consumeJournal(tailer: Tailer, spin: Bool, size: Int, count: UInt64, recordLatencies: Bool, producerAlive: () -> Bool) throws -> ConsumeResult {
     var result = ConsumeResult(count: count, firstSend: 0, lastSend: 0, lastReceive: 0, latencies: [])
     if recordLatencies { result.latencies.reserveCapacity(Int(count)) }
     var now: UInt64 = 0
     var idle = 0
+    // The payload's size, sequence number and send time, read in place.
+    let read = { (record: JournalRecordView) -> (Int, UInt64, UInt64) in
+        (record.payload.count, record.payload.loadUnaligned(fromByteOffset: 0, as: UInt64.self), record.payload.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+    }
     for i in 0..<count {
-        var found: JournalRecord?
+        var found: (Int, UInt64, UInt64)?
         if spin {
             while true {
-                found = try tailer.next(timeout: .zero)
+                found = try tailer.withNext(timeout: .zero, read)
                 if found != nil { break }
                 idle &+= 1
                 if idle & 0xFFFFF == 0, !producerAlive() { throw BenchFailure("producer exited after \(i) of \(count) records") }
             }
         } else {
             while found == nil {
-                found = try tailer.next(timeout: .seconds(1))
+                found = try tailer.withNext(timeout: .seconds(1), read)
                 if found == nil, !producerAlive() { throw BenchFailure("producer exited after \(i) of \(count) records") }
             }
         }
         now = ipc_now_ns()
-        let record = found!
-        guard record.payload.count == size else { throw BenchFailure("record \(i) has \(record.payload.count) bytes, expected \(size)") }
-        let (seq, sent) = record.payload.withUnsafeBytes { ($0.loadUnaligned(fromByteOffset: 0, as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
+        let (bytes, seq, sent) = found!
+        guard bytes == size else { throw BenchFailure("record \(i) has \(bytes) bytes, expected \(size)") }
         guard seq == i else { throw BenchFailure("record \(i) carries sequence number \(seq)") }
         if i == 0 { result.firstSend = sent }
         result.lastSend = sent

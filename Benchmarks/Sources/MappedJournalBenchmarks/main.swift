@@ -80,9 +80,24 @@ func throughputCount(_ transport: Transport, size: Int) -> UInt64 {
     return UInt64(max(base * scale, Double(warmup) * 2))
 }
 
+/// User + system CPU time in `usage`, in nanoseconds.
+func cpuNanoseconds(_ usage: rusage) -> UInt64 {
+    let micros = (Int64(usage.ru_utime.tv_sec) + Int64(usage.ru_stime.tv_sec)) * 1_000_000 + Int64(usage.ru_utime.tv_usec) + Int64(usage.ru_stime.tv_usec)
+    return UInt64(max(0, micros)) * 1000
+}
+
+/// CPU time of this process so far (all its threads), in nanoseconds.
+func ownCPUNanoseconds() -> UInt64 {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return cpuNanoseconds(usage)
+}
+
 final class Child {
     let pid: pid_t
     private(set) var status: Int32?
+    /// The CPU time the child used, once it was reaped.
+    private(set) var cpu: UInt64?
 
     init(_ args: [String]) throws {
         let exe = "/proc/self/exe"
@@ -97,16 +112,19 @@ final class Child {
     var alive: Bool {
         if status != nil { return false }
         var s: Int32 = 0
-        let r = waitpid(pid, &s, WNOHANG)
-        if r == pid { status = s; return false }
+        var usage = rusage()
+        let r = wait4(pid, &s, WNOHANG, &usage)
+        if r == pid { status = s; cpu = cpuNanoseconds(usage); return false }
         return r == 0
     }
 
     func wait() throws {
         if status == nil {
             var s: Int32 = 0
-            while waitpid(pid, &s, 0) < 0 && errno == EINTR {}
+            var usage = rusage()
+            while wait4(pid, &s, 0, &usage) < 0 && errno == EINTR {}
             status = s
+            cpu = cpuNanoseconds(usage)
         }
         guard let status, status == 0 else { throw BenchFailure("producer exited with status \(status ?? -1)") }
     }
@@ -126,11 +144,13 @@ func run(_ transport: Transport, size: Int, count: UInt64, rate: Double, pinned:
         let directory = "\(benchDirectory)/journal-\(getpid())-\(runNumber)"
         try? FileManager.default.removeItem(atPath: directory)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let journal = try Journal(directory: directory)
+        let journal = try Journal(directory: directory, options: journalOptions)
         let tailer = try journal.tailer(from: .start)
         common += ["--dir", directory]
+        if !journalOptions.prepareAhead { common.append("--no-prepare-ahead") }
+        let cpuBefore = ownCPUNanoseconds()
         let child = try Child(common)
-        let result: ConsumeResult
+        var result: ConsumeResult
         do {
             result = try consumeJournal(tailer: tailer, spin: transport == .journalSpin, size: size, count: count, recordLatencies: latencies) { child.alive }
         } catch {
@@ -138,7 +158,9 @@ func run(_ transport: Transport, size: Int, count: UInt64, rate: Double, pinned:
             _ = try? child.wait()
             throw error
         }
+        result.consumerCPU = ownCPUNanoseconds() - cpuBefore
         try child.wait()
+        result.producerCPU = child.cpu ?? 0
         if let extra = try tailer.next(timeout: .zero) { throw BenchFailure("journal: an extra record \(extra.index) after \(count)") }
         return result
     } else {
@@ -149,10 +171,13 @@ func run(_ transport: Transport, size: Int, count: UInt64, rate: Double, pinned:
         guard created == 0 else { throw BenchFailure("create \(transport.rawValue): \(String(cString: strerror(created)))") }
         defer { ipc_close(&channel, name) }
         common += ["--name", name, "--fd", "\(peer)"]
+        let cpuBefore = ownCPUNanoseconds()
         let child = try Child(common)
         if peer >= 0 { close(peer) }
-        let result = try consumeBaseline(&channel, transport: transport, count: count, recordLatencies: latencies)
+        var result = try consumeBaseline(&channel, transport: transport, count: count, recordLatencies: latencies)
+        result.consumerCPU = ownCPUNanoseconds() - cpuBefore
         try child.wait()
+        result.producerCPU = child.cpu ?? 0
         return result
     }
 }
@@ -165,7 +190,11 @@ struct ThroughputRow {
     var pinned: Bool
     var count: UInt64
     var rates: [Double] = []  // messages per second, one per run
+    /// CPU nanoseconds per message of the producer and of the consumer process, one per run.
+    var cpu: [(producer: Double, consumer: Double)] = []
     var best: Double { rates.max() ?? 0 }
+    /// The CPU cost of the run with the best throughput.
+    var bestCPU: (producer: Double, consumer: Double)? { rates.indices.max { rates[$0] < rates[$1] }.map { cpu[$0] } }
     var median: Double { let s = rates.sorted(); return s.isEmpty ? 0 : s[s.count / 2] }
 }
 
@@ -203,11 +232,14 @@ func fmtRatio(_ v: Double) -> String { v.isFinite ? String(format: "%.2fx", v) :
 
 out("MappedJournalBenchmarks: \(cpuCount) CPUs online, load average \(loadAverage()), transports \(transports.map(\.rawValue).joined(separator: ",")), sizes \(sizes), journal data in \(benchDirectory)")
 var jitterResults: [(String, ipc_jitter_result)] = []
+let skipJitter = flag("--no-jitter")
 _ = ipc_pin(-1)
-jitterResults.append(("unpinned, start", jitter("unpinned, start", seconds: 2)))
-_ = ipc_pin(0)
-jitterResults.append(("pinned to CPU 0, start", jitter("pinned to CPU 0, start", seconds: 2)))
-_ = ipc_pin(-1)
+if !skipJitter {
+    jitterResults.append(("unpinned, start", jitter("unpinned, start", seconds: 2)))
+    _ = ipc_pin(0)
+    jitterResults.append(("pinned to CPU 0, start", jitter("pinned to CPU 0, start", seconds: 2)))
+    _ = ipc_pin(-1)
+}
 
 var throughput: [ThroughputRow] = []
 if !skipThroughput {
@@ -222,7 +254,9 @@ if !skipThroughput {
                         let seconds = Double(r.lastReceive &- r.firstSend) / 1e9
                         let rate = Double(row.count) / seconds
                         rows[i].rates.append(rate)
-                        out(String(format: "throughput %@ %4d B %@ run %d: %llu msgs in %.3f s = %@, %.1f MB/s", row.transport.rawValue, size, pinned ? "pinned" : "unpinned", round + 1, row.count, seconds, fmtRate(rate), rate * Double(size) / 1e6))
+                        let cpu = (producer: Double(r.producerCPU) / Double(row.count), consumer: Double(r.consumerCPU) / Double(row.count))
+                        rows[i].cpu.append(cpu)
+                        out(String(format: "throughput %@ %4d B %@ run %d: %llu msgs in %.3f s = %@, %.1f MB/s; CPU per message: producer %.0f ns, consumer %.0f ns", row.transport.rawValue, size, pinned ? "pinned" : "unpinned", round + 1, row.count, seconds, fmtRate(rate), rate * Double(size) / 1e6, cpu.producer, cpu.consumer))
                     } catch {
                         out("throughput \(row.transport.rawValue) \(size) B run \(round + 1): FAILED: \(error)")
                     }
@@ -259,34 +293,56 @@ if !skipLatency {
 
 // MARK: One process, no scheduling: what one append and one read cost
 
-/// ns per append and per tailer read of `count` records of `size` bytes, one process, no reader
-/// while appending (best of 3), and ns per CRC32C of one frame's checked bytes.
-func singleProcessCosts(size: Int, count: Int) throws -> (append: Double, read: Double, crc: Double) {
-    var bestAppend = Double.infinity, bestRead = Double.infinity
+/// ns per append (through a `JournalAppender`, and through the shared `Journal.append`) and per
+/// tailer read (in place with `withNext`, and copying with `next`) of `count` records of `size` bytes, one process, no reader while appending (best
+/// of 3), and ns per CRC32C of one frame's checked bytes.
+func singleProcessCosts(size: Int, count: Int) throws -> (append: Double, sharedAppend: Double, read: Double, readCopy: Double, crc: Double) {
+    var bestAppend = Double.infinity, bestShared = Double.infinity, bestRead = Double.infinity, bestCopy = Double.infinity
     let message = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
     defer { message.deallocate() }
     for i in 0..<size { message[i] = UInt8(truncatingIfNeeded: i) }
     for round in 0..<3 {
+        // Journal.append, into a journal of its own (so that both see fresh segments).
+        do {
+            let directory = "\(benchDirectory)/single-shared-\(getpid())-\(size)-\(round)"
+            try? FileManager.default.removeItem(atPath: directory)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let journal = try Journal(directory: directory, options: journalOptions)
+            let start = ipc_now_ns()
+            for i in 0..<count {
+                message.storeBytes(of: UInt64(i), toByteOffset: 0, as: UInt64.self)
+                try journal.append(UnsafeRawBufferPointer(message))
+            }
+            bestShared = min(bestShared, Double(ipc_now_ns() - start) / Double(count))
+        }
         let directory = "\(benchDirectory)/single-\(getpid())-\(size)-\(round)"
         try? FileManager.default.removeItem(atPath: directory)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let journal = try Journal(directory: directory)
+        let journal = try Journal(directory: directory, options: journalOptions)
+        let appender = try journal.appender()
         let start = ipc_now_ns()
         for i in 0..<count {
             message.storeBytes(of: UInt64(i), toByteOffset: 0, as: UInt64.self)
-            try journal.append(UnsafeRawBufferPointer(message))
+            try appender.append(UnsafeRawBufferPointer(message))
         }
         let appended = ipc_now_ns()
         let tailer = try journal.tailer(from: .start)
         var sum: UInt64 = 0
         for _ in 0..<count {
-            guard let record = try tailer.next(timeout: .zero) else { throw BenchFailure("single process: a record is missing") }
-            sum &+= UInt64(record.payload.count)
+            guard let bytes = try tailer.withNext(timeout: .zero, { $0.payload.count }) else { throw BenchFailure("single process: a record is missing") }
+            sum &+= UInt64(bytes)
         }
         let read = ipc_now_ns()
-        guard sum == UInt64(count * size) else { throw BenchFailure("single process: wrong sizes") }
+        let copying = try journal.tailer(from: .start)
+        for _ in 0..<count {
+            guard let record = try copying.next(timeout: .zero) else { throw BenchFailure("single process: a record is missing") }
+            sum &+= UInt64(record.payload.count)
+        }
+        let readCopies = ipc_now_ns()
+        guard sum == UInt64(2 * count * size) else { throw BenchFailure("single process: wrong sizes") }
         bestAppend = min(bestAppend, Double(appended - start) / Double(count))
         bestRead = min(bestRead, Double(read - appended) / Double(count))
+        bestCopy = min(bestCopy, Double(readCopies - read) / Double(count))
     }
     let checked = UnsafeMutableRawBufferPointer.allocate(byteCount: size + 20, alignment: 8)
     defer { checked.deallocate() }
@@ -297,17 +353,17 @@ func singleProcessCosts(size: Int, count: Int) throws -> (append: Double, read: 
     for _ in 0..<reps { crc = CRC32C.checksum(UnsafeRawBufferPointer(checked), continuing: crc) }
     let t1 = ipc_now_ns()
     if crc == 0x1234_5678 { out("") }
-    return (bestAppend, bestRead, Double(t1 - t0) / Double(reps))
+    return (bestAppend, bestShared, bestRead, bestCopy, Double(t1 - t0) / Double(reps))
 }
 
-var singleRows: [(Int, Double, Double, Double)] = []
+var singleRows: [(size: Int, append: Double, shared: Double, read: Double, copy: Double, crc: Double)] = []
 if !flag("--no-single") {
     for size in sizes {
         do {
-            let count = size <= 64 ? 1_000_000 : 250_000
-            let (append, read, crc) = try singleProcessCosts(size: size, count: count)
-            singleRows.append((size, append, read, crc))
-            out(String(format: "single process %4d B: append %.0f ns, tailer read %.0f ns (best of 3 x %d), CRC32C of %d bytes %.1f ns", size, append, read, count, size + 20, crc))
+            let count = Int(option("--single-count") ?? "") ?? (size <= 64 ? 1_000_000 : 250_000)
+            let (append, shared, read, copy, crc) = try singleProcessCosts(size: size, count: count)
+            singleRows.append((size, append, shared, read, copy, crc))
+            out(String(format: "single process %4d B: append %.0f ns (Journal.append %.0f ns), tailer read in place %.0f ns (copying %.0f ns) (best of 3 x %d), CRC32C of %d bytes %.1f ns", size, append, shared, read, copy, count, size + 20, crc))
         } catch {
             out("single process \(size) B: FAILED: \(error)")
         }
@@ -315,7 +371,7 @@ if !flag("--no-single") {
 }
 
 _ = ipc_pin(-1)
-jitterResults.append(("unpinned, end", jitter("unpinned, end", seconds: 2)))
+if !skipJitter { jitterResults.append(("unpinned, end", jitter("unpinned, end", seconds: 2))) }
 let endLoad = loadAverage()
 
 // MARK: Tables
@@ -331,21 +387,22 @@ for (label, r) in jitterResults {
 
 if !singleRows.isEmpty {
     out("")
-    out("| one process, no reader while appending | append | tailer read | CRC32C of the frame's checked bytes |")
-    out("|--:|--:|--:|--:|")
-    for (size, append, read, crc) in singleRows {
-        out(String(format: "| %d B | %.0f ns | %.0f ns | %.1f ns (%d B) |", size, append, read, crc, size + 20))
+    out("| one process, no reader while appending | append (JournalAppender) | Journal.append | tailer read in place (withNext) | tailer read, copying (next) | CRC32C of the frame's checked bytes |")
+    out("|--:|--:|--:|--:|--:|--:|")
+    for row in singleRows {
+        out(String(format: "| %d B | %.0f ns | %.0f ns | %.0f ns | %.0f ns | %.1f ns (%d B) |", row.size, row.append, row.shared, row.read, row.copy, row.crc, row.size + 20))
     }
 }
 
 if !throughput.isEmpty {
     out("")
-    out("| size | pinning | transport | messages | best | median | MB/s (best) | vs C ring | vs Unix socket |")
-    out("|--:|---|---|--:|--:|--:|--:|--:|--:|")
+    out("| size | pinning | transport | messages | best | median | MB/s (best) | vs C ring | vs Unix socket | CPU ns/msg, producer / consumer (best run) |")
+    out("|--:|---|---|--:|--:|--:|--:|--:|--:|--:|")
     for row in throughput {
         let ring = throughput.first { $0.transport == .ring && $0.size == row.size && $0.pinned == row.pinned }?.best ?? .nan
         let uds = throughput.first { $0.transport == .uds && $0.size == row.size && $0.pinned == row.pinned }?.best ?? .nan
-        out("| \(row.size) B | \(row.pinned ? "pinned" : "unpinned") | \(row.transport.label) | \(row.count) | \(fmtRate(row.best)) | \(fmtRate(row.median)) | \(String(format: "%.0f", row.best * Double(row.size) / 1e6)) | \(fmtRatio(row.best / ring)) | \(fmtRatio(row.best / uds)) |")
+        let cpu = row.bestCPU.map { String(format: "%.0f / %.0f", $0.producer, $0.consumer) } ?? "-"
+        out("| \(row.size) B | \(row.pinned ? "pinned" : "unpinned") | \(row.transport.label) | \(row.count) | \(fmtRate(row.best)) | \(fmtRate(row.median)) | \(String(format: "%.0f", row.best * Double(row.size) / 1e6)) | \(fmtRatio(row.best / ring)) | \(fmtRatio(row.best / uds)) | \(cpu) |")
     }
 }
 

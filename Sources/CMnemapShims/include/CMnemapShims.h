@@ -90,6 +90,19 @@ uint32_t mnemap_crc32c(uint32_t crc, const void *bytes, size_t length);
 /// 1 when `mnemap_crc32c` uses the hardware instruction.
 int mnemap_crc32c_is_hardware(void);
 
+/// 1 when `mnemap_crc32c` runs three interleaved chains of the hardware instruction on longer
+/// buffers, combined with a carry-less multiply (x86-64 with SSE4.2 and PCLMULQDQ).
+int mnemap_crc32c_is_interleaved(void);
+
+/// Copies `length` bytes from `source` to `destination` (which must not overlap) and returns
+/// `mnemap_crc32c(crc, source, length)`, reading each byte once: the copy rides along with the
+/// checksum's loads.
+uint32_t mnemap_crc32c_copy(uint32_t crc, void *destination, const void *source, size_t length);
+
+/// `mnemap_crc32c` with a chosen implementation, for tests and benchmarks: 0 software tables,
+/// 1 one hardware chain, 2 three interleaved chains at any length (falls back to what the CPU has).
+uint32_t mnemap_crc32c_variant(int variant, uint32_t crc, const void *bytes, size_t length);
+
 // MARK: - futex
 
 /// Sleeps while the 32-bit word at `address` (in memory shared between processes)
@@ -100,6 +113,16 @@ int mnemap_futex_wait(uint32_t *address, uint32_t expected, int64_t timeout_ns);
 
 /// Wakes up to `count` waiters on `address`; returns how many were woken, or -1 with errno.
 int mnemap_futex_wake(uint32_t *address, int count);
+
+/// A hint to the CPU inside a polling loop (`pause` on x86, `yield` on ARM): frees the core's
+/// resources for its sibling hyperthread and avoids a memory-order flush when the loop ends.
+static inline void mnemap_spin_hint(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
 
 #ifdef __cplusplus
 }
