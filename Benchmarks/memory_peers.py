@@ -4,9 +4,9 @@ way the Swift executable MemoryBench measures Mnemap's MemoryStore, and the comb
 
   memory_peers.py synth   --out DIR --count N [--dim 384] [--queries 300] [--seed 42]
   memory_peers.py prepare --data DIR --out FILE [--namespaces 100] [--filter-ns 42]
-  memory_peers.py run     --lib chroma|lancedb|lancedb-ivfpq|sqlite-vec --data DIR --path P
+  memory_peers.py run     --lib chroma|lancedb|lancedb-ivfpq|sqlite-vec|sqlite-vec-partition --data DIR --path P
                           [--batch 1000] [--namespaces 100] [--filter-ns 42] [--filtered-truth FILE]
-                          [--probes 5] [--min-time 3]
+                          [--probes 5] [--min-time 3] [--max-queries Q]
   memory_peers.py probe   --lib L --path P --queries F   (a fresh process: open + first answer)
   memory_peers.py report  --results FILE --title TEXT [--markdown OUT]
 
@@ -141,7 +141,8 @@ class Chroma:
 class LanceDB:
     """lancedb (embedded), one table (id, ns, text, vector), cosine. With index=None the search is
     LanceDB's exact scan (its docs: no vector index needed below ~100k rows); "ivfpq" adds the
-    default IVF_PQ index (refine_factor 10 at query time). Both get a BITMAP scalar index on ns
+    default IVF_PQ index (sqrt(n) partitions, dim/16 sub-vectors, 20 probes; refine_factor 10 at
+    query time, which re-ranks 100 candidates on the full vectors). Both get a BITMAP scalar index on ns
     and `optimize()` after the appends (compaction of the per-batch fragments), inside the ingest time."""
 
     def __init__(self, path, dim, index=None):
@@ -164,12 +165,16 @@ class LanceDB:
             self.table.add(batch)
 
     def finish(self):
+        import warnings
         from datetime import timedelta
-        self.table.optimize(cleanup_older_than=timedelta(seconds=0))
+        from lancedb.index import Bitmap, IvfPq
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "cleanup_older_than=0 removes every older version": wanted here
+            self.table.optimize(cleanup_older_than=timedelta(seconds=0))
         start = time.perf_counter()
-        self.table.create_scalar_index("ns", index_type="BITMAP")
+        self.table.create_index("ns", config=Bitmap())
         if self.index == "ivfpq":
-            self.table.create_index(metric="cosine", vector_column_name="vector", index_type="IVF_PQ")
+            self.table.create_index("vector", config=IvfPq(distance_type="cosine"))
         self.index_seconds = time.perf_counter() - start
 
     def open(self):
@@ -510,7 +515,7 @@ def cmd_report(args):
             best, best_lib = max(peer_values) if higher else min(peer_values)
             mine = values[main[0]]
             if mine and best:
-                ratio = f"{(mine / best if higher else best / mine):.2f}x ({best_lib})"
+                ratio = f"{(mine / best if higher else best / mine):.{3 if key.endswith('recall') else 2}f}x ({best_lib})"
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {ratio} |")
     if full:
         lines.append("")
