@@ -72,6 +72,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Mnemap", package: "Mnemap"),
                 .product(name: "MappedStore", package: "Mnemap"),
+                .product(name: "VectorIndex", package: "Mnemap"),
             ]
         ),
     ],

@@ -524,6 +524,8 @@ def cmd_report(args):
             lines.append(f"{lib}: durability .full, batch {row['batch']}: {fmt_rate(row['ingest_per_second'])} "
                          f"({row['ingest_seconds']:.1f} s for {row['count']:,}; noSync: "
                          f"{fmt_rate(rows[main[0]]['ingest_per_second']) if main else '?'}).")
+    lines.append("| load average (1 min) at start → end | " + " | ".join(
+        f"{rows[lib].get('load_start', '?').split()[0]} → {rows[lib].get('load_end', '?').split()[0]}" for lib in libs) + " | |")
     text = "\n".join(lines)
     print(text)
     if args.markdown:

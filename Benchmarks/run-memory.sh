@@ -13,6 +13,9 @@
 #   --synth-queries Q  queries on the synthetic set (the exact peers take ~1 s a query at 1M); default 100
 #   --probes P       fresh processes for open + first answer; default 5
 #   --min-time S     seconds of timed query passes per mode (at least 3 passes); default 3
+#   --no-mnemap      run only the peers (with --append: keep Mnemap's earlier line in the results)
+#   --append         add to the data set's results file instead of starting it anew (the report
+#                    takes the last line of each library)
 # Environment:
 #   MNEMAP_MEMORY_DATA  the pydocs folder; default ../shared/data/pydocs next to the repository
 #   MNEMAP_MEMORY_DIR   stores, synthetic data and raw results; default Benchmarks/.build/mbench
@@ -37,6 +40,8 @@ synth_peers=chroma,lancedb,lancedb-ivfpq,sqlite-vec
 synth_queries=100
 probes=5
 min_time=3
+mnemap=1
+append=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --count) count=$2; shift 2 ;;
@@ -46,6 +51,8 @@ while [ $# -gt 0 ]; do
         --synth-queries) synth_queries=$2; shift 2 ;;
         --probes) probes=$2; shift 2 ;;
         --min-time) min_time=$2; shift 2 ;;
+        --no-mnemap) mnemap=0; shift ;;
+        --append) append=1; shift ;;
         *) echo "run-memory.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -74,12 +81,14 @@ echo "run-memory.sh: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cu
 # $1 name, $2 folder, $3 peers, $4 also .full, $5 title, $6 max queries (0: all)
 run_set() {
     local name=$1 folder=$2 results="$work/$1.jsonl"
-    : > "$results"
+    if [ "$append" = 0 ]; then : > "$results"; fi
     "$python" memory_peers.py prepare --data "$folder" --out "$work/$name-filtered.i32"
-    echo "== $name: mnemap (load $(cut -d' ' -f1-3 /proc/loadavg))"
-    "$binary" run --data "$folder" --store "$work/$name-mnemap" --filtered-truth "$work/$name-filtered.i32" \
-        --probes "$probes" --min-time "$min_time" --max-queries "$6" | tee -a "$results"
-    if [ "$4" = 1 ]; then
+    if [ "$mnemap" = 1 ]; then
+        echo "== $name: mnemap (load $(cut -d' ' -f1-3 /proc/loadavg))"
+        "$binary" run --data "$folder" --store "$work/$name-mnemap" --filtered-truth "$work/$name-filtered.i32" \
+            --probes "$probes" --min-time "$min_time" --max-queries "$6" | tee -a "$results"
+    fi
+    if [ "$mnemap" = 1 ] && [ "$4" = 1 ]; then
         "$binary" run --data "$folder" --store "$work/$name-mnemap-full" --lib mnemap-full --durability full \
             --ingest-only 1 | tee -a "$results"
     fi
@@ -87,7 +96,7 @@ run_set() {
         echo "== $name: $peer (load $(cut -d' ' -f1-3 /proc/loadavg))"
         "$python" memory_peers.py run --lib "$peer" --data "$folder" --path "$work/$name-$peer" \
             --filtered-truth "$work/$name-filtered.i32" --probes "$probes" --min-time "$min_time" \
-            --max-queries "$6" 2> >(grep -v "Deprecation warning\|disable_scoring_autoprojection" >&2) | tee -a "$results"
+            --max-queries "$6" 2> >(grep --line-buffered -v "Deprecation warning\|disable_scoring_autoprojection" >&2) | tee -a "$results"
     done
     echo
     "$python" memory_peers.py report --results "$results" --title "$5" --markdown "results/memory-$name.md"

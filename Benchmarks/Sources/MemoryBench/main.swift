@@ -10,6 +10,9 @@
 //       unfiltered and filtered on `ns/<filter-ns>`, hybrid, text), recall@10 against
 //       DIR/truth-top100.i32 (and the filtered truth file), disk size, then `probes` fresh
 //       processes of `probe` (open + first answer), and the peak RSS of this process.
+//   MemoryBench index --data DIR --index DIR [--limit N] [--batch 1000] [--ef 96,200]
+//       The vector index alone, built in batches as MemoryStore builds it (or one at a time with
+//       --batch 1); recall@10 by efSearch. A check that the store's recall is the index's.
 //   MemoryBench probe --store DIR --queries FILE
 //       In a fresh process: opens the store and answers query 0 (vector, k=10); prints one line at
 //       once (the parent stamps the spawn-to-answer time when it arrives), then answers every query
@@ -19,6 +22,7 @@
 import Foundation
 import MappedStore
 import Mnemap
+import VectorIndex
 
 // MARK: Arguments and helpers
 
@@ -334,17 +338,50 @@ case "probe":
     let dimension = Int(options["dim"] ?? "384")!
     let queries = RawRows(option("queries"), width: dimension)
     let first = queries.floats(0)
+    let baseline = status("VmRSS")
     let start = clock.now
     let store = try MemoryStore(path: option("store"), embedder: nil, options: MemoryStore.Options(create: false))
     let opened = clock.now
     let hits = try store.search(SearchRequest(query: "", vector: first, mode: .vector, limit: 10))
     let answered = clock.now
     emit(["op": "probe", "open_ms": seconds(opened - start) * 1000, "open_first_ms": seconds(answered - start) * 1000, "hits": hits.count,
-          "first_rss_kib": status("VmRSS")])
+          "first_rss_kib": status("VmRSS"), "first_rss_anon_kib": status("RssAnon"), "first_rss_file_kib": status("RssFile"),
+          "baseline_rss_kib": baseline])
     for query in 0..<queries.count {
         _ = try store.search(SearchRequest(query: "", vector: queries.floats(query), mode: .vector, limit: 10))
     }
-    emit(["hwm_kib": status("VmHWM")])
+    emit(["hwm_kib": status("VmHWM"), "rss_anon_kib": status("RssAnon"), "rss_file_kib": status("RssFile")])
+
+case "index":
+    // A check of the vector index alone, built as MemoryStore builds it (batches through
+    // `add(contentsOf:)`, linked on all cores), or one vector at a time with --batch 1:
+    // recall@10 by efSearch on DIR's data (truth for the first --limit vectors: DIR/truth-top100.i32).
+    let dimension = Int(options["dim"] ?? "384")!
+    let folder = option("data")
+    let vectors = RawRows(folder + "/vectors.f32", width: dimension)
+    let limit = min(Int(options["limit"] ?? "0").flatMap { $0 > 0 ? $0 : nil } ?? vectors.count, vectors.count)
+    let batch = Int(options["batch"] ?? "1000")!
+    let directory = option("index")
+    try? FileManager.default.removeItem(atPath: directory)
+    let index = try VectorIndex.create(at: directory, configuration: IndexConfiguration(dimension: dimension, metric: .cosine), maxCount: max(limit, 1 << 20))
+    let start = clock.now
+    for first in stride(from: 0, to: limit, by: batch) {
+        let rows = (first..<min(first + batch, limit)).map { vectors.floats($0) }
+        if batch == 1 { _ = try index.add(rows[0]) } else { _ = try index.add(contentsOf: rows) }
+        try index.commit()
+    }
+    let buildSeconds = seconds(clock.now - start)
+    let queries = RawRows(folder + "/queries.f32", width: dimension)
+    let truth = RawRows(folder + "/truth-top100.i32", width: 100)
+    for ef in (options["ef"] ?? "96").split(separator: ",").map({ Int($0)! }) {
+        index.efSearch = ef
+        var hits = 0
+        for query in 0..<queries.count {
+            let want = Set(truth.ints(query, prefix: 10).map { UInt32($0) })
+            hits += try index.search(queries.floats(query), k: 10).filter { want.contains($0.id) }.count
+        }
+        emit(["op": "index", "count": limit, "batch": batch, "build_seconds": buildSeconds, "ef": ef, "recall": Double(hits) / Double(10 * queries.count)])
+    }
 
 default:
     fail("unknown command \(command)")
