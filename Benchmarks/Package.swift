@@ -1,7 +1,8 @@
 // swift-tools-version: 6.2
 // The benchmarks of Mnemap: MappedMemory against pread, Foundation's Data and FileHandle
 // (`bash run.sh`), MappedStore against LMDB and SQLite (`bash run-store.sh`), and
-// MiniLMEmbedder against sentence-transformers on PyTorch (`bash run-embeddings.sh`).
+// MiniLMEmbedder against sentence-transformers on PyTorch (`bash run-embeddings.sh`), and
+// MemoryStore against Chroma, LanceDB and sqlite-vec (`bash run-memory.sh`).
 // Its own package so that the library's build never waits for it.
 import PackageDescription
 
@@ -63,6 +64,15 @@ let package = Package(
             name: "EmbeddingsBenchmarks",
             dependencies: [
                 .product(name: "Embeddings", package: "Mnemap"),
+            ]
+        ),
+        // MemoryStore as agent memory against Chroma, LanceDB and sqlite-vec (`bash run-memory.sh`).
+        .executableTarget(
+            name: "MemoryBench",
+            dependencies: [
+                .product(name: "Mnemap", package: "Mnemap"),
+                .product(name: "MappedStore", package: "Mnemap"),
+                .product(name: "VectorIndex", package: "Mnemap"),
             ]
         ),
     ],
