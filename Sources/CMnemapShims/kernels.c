@@ -1,5 +1,7 @@
 #include "CMnemapShims.h"
 
+#include <stdlib.h>
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -8,7 +10,11 @@ static int level = -1;
 int mnemap_kernel_level(void) {
     if (level < 0) {
         __builtin_cpu_init();
-        level = (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) ? 1 : 0;
+        int supported = (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) ? 1 : 0;
+        // MNEMAP_KERNEL_LEVEL=0 forces the portable code (to test it, or to compare).
+        const char *forced = getenv("MNEMAP_KERNEL_LEVEL");
+        if (forced != NULL && forced[0] == '0' && forced[1] == 0) supported = 0;
+        level = supported;
     }
     return level;
 }

@@ -12,7 +12,8 @@ enum Attention {
     /// `query`, `key`, `value` and `context` are `[rows, heads × headSize]`, row-major.
     static func apply(
         query: UnsafePointer<Float>, key: UnsafePointer<Float>, value: UnsafePointer<Float>,
-        context: UnsafeMutablePointer<Float>, sequences: [Range<Int>], heads: Int, headSize: Int
+        context: UnsafeMutablePointer<Float>, sequences: [Range<Int>], heads: Int, headSize: Int,
+        level: KernelLevel
     ) {
         let width = heads * headSize
         let scale = 1 / Float(headSize).squareRoot()
@@ -28,7 +29,7 @@ enum Attention {
                         scores32(query: q, rows: rows, key: key + column, width: width, scale: scale, into: scores)
                     } else {
                         for (index, j) in rows.enumerated() {
-                            scores[index] = MatrixMultiply.dot(q, key + j * width + column, headSize) * scale
+                            scores[index] = MatrixMultiply.dot(q, key + j * width + column, headSize, accelerated: level == .avx2) * scale
                         }
                     }
                     var maximum = -Float.infinity

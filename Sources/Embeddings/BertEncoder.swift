@@ -7,6 +7,14 @@
 struct BertEncoder: Sendable {
     let configuration: BertConfiguration
     let weights: BertWeights
+    /// The build of the vector kernels every step runs.
+    let level: KernelLevel
+
+    init(configuration: BertConfiguration, weights: BertWeights, level: KernelLevel = .best) {
+        self.configuration = configuration
+        self.weights = weights
+        self.level = level
+    }
 
     /// The mean-pooled last hidden state of each sequence, `[sequences.count × hiddenSize]`, row-major.
     ///
@@ -41,12 +49,13 @@ struct BertEncoder: Sendable {
             linear(layer.value, hidden, rows, value)
             Attention.apply(
                 query: query, key: key, value: value, context: context,
-                sequences: ranges, heads: configuration.headCount, headSize: configuration.headSize
+                sequences: ranges, heads: configuration.headCount, headSize: configuration.headSize,
+                level: level
             )
             linear(layer.attentionOutput, context, rows, attended)
             norm(layer.attentionNorm, attended, adding: hidden, rows)
             linear(layer.intermediate, attended, rows, intermediate)
-            GELU.apply(intermediate, count: rows * configuration.intermediateSize)
+            GELU.apply(intermediate, count: rows * configuration.intermediateSize, level: level)
             linear(layer.output, intermediate, rows, hidden)
             norm(layer.outputNorm, hidden, adding: attended, rows)
         }
@@ -84,7 +93,7 @@ struct BertEncoder: Sendable {
     private func linear(_ layer: BertWeights.Linear, _ input: UnsafePointer<Float>, _ rows: Int, _ output: UnsafeMutablePointer<Float>) {
         MatrixMultiply.linear(
             input: input, rows: rows, inputs: layer.inputs,
-            weight: layer.weight, bias: layer.bias, outputs: layer.outputs, output: output
+            weight: layer.weight, bias: layer.bias, outputs: layer.outputs, output: output, level: level
         )
     }
 

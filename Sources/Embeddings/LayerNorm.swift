@@ -1,4 +1,4 @@
-import Foundation
+import CMnemapShims
 
 /// Layer normalisation over the last dimension, as `torch.nn.LayerNorm` computes it:
 /// `(x - mean) / sqrt(variance + epsilon) * gamma + beta`, variance biased (divided by the width).
@@ -32,14 +32,15 @@ enum LayerNorm {
 }
 
 /// The exact GELU of BERT's `hidden_act: "gelu"`: `x · Φ(x) = 0.5 · x · (1 + erf(x / √2))`.
+///
+/// `erf` is the C kernels' vectorised rational approximation (Eigen's), at most 5e-7 from the true
+/// value (libm's `erff`, which this replaces, is called per element and was 12 % of the forward pass).
 enum GELU {
-    static func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {
+    static func apply(_ values: UnsafeMutablePointer<Float>, count: Int, level: KernelLevel) {
         let chunk = 16_384
         Parallel.forEach((count + chunk - 1) / chunk) { task in
-            for i in (task * chunk)..<min(count, (task + 1) * chunk) {
-                let x = values[i]
-                values[i] = 0.5 * x * (1 + erf(x * 0.707_106_781_186_547_5))
-            }
+            let start = task * chunk
+            mnemap_gelu_f32(values + start, min(chunk, count - start), level.code)
         }
     }
 }

@@ -11,11 +11,6 @@ import CMnemapShims
 /// Every output element is summed in the same order whatever the blocking or the batch, so a
 /// sentence gets bit-identical vectors alone or in a batch.
 enum MatrixMultiply {
-    /// Whether the AVX2/FMA kernels (in C, chosen at run time) compute the tiles and dot products.
-    /// Within one process every product goes one way, so a text still gets the same vector bit for
-    /// bit alone or in any batch.
-    static let accelerated = mnemap_kernel_level() != 0
-
     /// Input rows per block.
     static let rowBlock = 32
 
@@ -23,8 +18,12 @@ enum MatrixMultiply {
     static func linear(
         input: UnsafePointer<Float>, rows: Int, inputs: Int,
         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, outputs: Int,
-        output: UnsafeMutablePointer<Float>
+        output: UnsafeMutablePointer<Float>, level: KernelLevel
     ) {
+        // With `.avx2` the AVX2/FMA kernels (in C) compute the tiles and dot products. An encoder
+        // runs every product at one level, so a text gets the same vector bit for bit alone or in
+        // any batch.
+        let accelerated = level == .avx2
         // About 96 KiB of weight rows per block, an even number of them.
         let columnBlock = min(outputs, max(2, (24_576 / inputs) & ~1))
         let rowBlocks = (rows + rowBlock - 1) / rowBlock
@@ -35,7 +34,7 @@ enum MatrixMultiply {
             block(
                 input: input, inputs: inputs, weight: weight, bias: bias, outputs: outputs, output: output,
                 rows: rowStart..<min(rows, rowStart + rowBlock),
-                columns: columnStart..<min(outputs, columnStart + columnBlock)
+                columns: columnStart..<min(outputs, columnStart + columnBlock), accelerated: accelerated
             )
         }
     }
@@ -44,18 +43,18 @@ enum MatrixMultiply {
         input: UnsafePointer<Float>, inputs: Int,
         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, outputs: Int,
         output: UnsafeMutablePointer<Float>,
-        rows: Range<Int>, columns: Range<Int>
+        rows: Range<Int>, columns: Range<Int>, accelerated: Bool
     ) {
         var n = columns.lowerBound
         while n + 2 <= columns.upperBound {
             var m = rows.lowerBound
             while m + 4 <= rows.upperBound {
-                tile4x2(input: input, inputs: inputs, weight: weight, bias: bias, outputs: outputs, output: output, row: m, column: n)
+                tile4x2(input: input, inputs: inputs, weight: weight, bias: bias, outputs: outputs, output: output, row: m, column: n, accelerated: accelerated)
                 m += 4
             }
             while m < rows.upperBound {
                 for column in n..<(n + 2) {
-                    output[m * outputs + column] = dot(input + m * inputs, weight + column * inputs, inputs) + bias[column]
+                    output[m * outputs + column] = dot(input + m * inputs, weight + column * inputs, inputs, accelerated: accelerated) + bias[column]
                 }
                 m += 1
             }
@@ -63,7 +62,7 @@ enum MatrixMultiply {
         }
         if n < columns.upperBound {
             for m in rows {
-                output[m * outputs + n] = dot(input + m * inputs, weight + n * inputs, inputs) + bias[n]
+                output[m * outputs + n] = dot(input + m * inputs, weight + n * inputs, inputs, accelerated: accelerated) + bias[n]
             }
         }
     }
@@ -75,7 +74,7 @@ enum MatrixMultiply {
     private static func tile4x2(
         input: UnsafePointer<Float>, inputs: Int,
         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, outputs: Int,
-        output: UnsafeMutablePointer<Float>, row m: Int, column n: Int
+        output: UnsafeMutablePointer<Float>, row m: Int, column n: Int, accelerated: Bool
     ) {
         if accelerated {
             mnemap_tile4x2_f32(input, inputs, weight, bias, outputs, output, m, n)
@@ -115,7 +114,7 @@ enum MatrixMultiply {
     /// A dot product summed in the same order as one lane of `tile4x2`, so that rows outside
     /// full tiles get exactly the values they would get inside one.
     @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int, accelerated: Bool) -> Float {
         if accelerated { return mnemap_dot8_f32(a, b, count) }
         let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
         var accumulator = SIMD4<Float>()

@@ -131,6 +131,7 @@ extern "C" {
 // time when the CPU has them; `mnemap_kernel_level` says whether they can be used.
 
 /// 1 when the AVX2/FMA/F16C kernels below run on this CPU, 0 when the caller must use its own.
+/// Read once per process; the environment variable `MNEMAP_KERNEL_LEVEL=0` makes it 0 (portable code).
 int mnemap_kernel_level(void);
 /// Σ a[i]·b[i] over Float32 (AVX2+FMA, four accumulators).
 float mnemap_dot_f32(const float *a, const float *b, size_t count);
@@ -162,6 +163,30 @@ float mnemap_dot8_f32(const float *a, const float *b, size_t count);
 /// each output summed exactly as `mnemap_dot8_f32` sums it.
 void mnemap_tile4x2_f32(const float *input, size_t inputs, const float *weight, const float *bias,
                         size_t outputs, float *output, size_t m, size_t n);
+#ifdef __cplusplus
+}
+#endif
+#endif
+
+#ifndef CMNEMAP_SHIMS_EMBED_H
+#define CMNEMAP_SHIMS_EMBED_H
+#ifdef __cplusplus
+extern "C" {
+#endif
+// MARK: - The embedder's element-wise kernels
+//
+// One source (embed_kernels_body.h) compiled for AVX2+FMA and for the baseline target. `level` is
+// the level to run at: 0 runs the baseline build, anything above it the AVX2 build when
+// `mnemap_kernel_level()` allows it (else the baseline build). The two builds give slightly
+// different results (FMA contraction), each deterministic.
+
+/// GELU in place: `0.5·x·(1 + erf(x/√2))` with a vectorised erf (at most 1.2e-7 off).
+void mnemap_gelu_f32(float *values, size_t count, int level);
+/// y[i] = erf(x[i]) by the kernels' approximation (for tests).
+void mnemap_erf_f32(const float *x, float *y, size_t count, int level);
+/// y[i] = exp(x[i]) by the kernels' approximation (for tests); inputs clamped to [-87.33, 88.72].
+void mnemap_exp_f32(const float *x, float *y, size_t count, int level);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,49 @@
+// The embedder's vector kernels (GELU, exp): embed_kernels_body.h compiled twice, for
+// AVX2+FMA and for the baseline target, each entry point taking the level to run at.
+#include "CMnemapShims.h"
+#include <math.h>
+
+// Vectors of 8 floats passed between the baseline build's inline helpers: no ABI crosses this file.
+#pragma clang diagnostic ignored "-Wpsabi"
+
+typedef float f8 __attribute__((vector_size(32)));
+typedef float f4 __attribute__((vector_size(16)));
+typedef int32_t i8 __attribute__((vector_size(32)));
+
+#define KERNEL(name) name##_baseline
+#include "embed_kernels_body.h"
+#undef KERNEL
+
+#if defined(__x86_64__)
+#define MNEMAP_HAS_AVX2_KERNELS 1
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#define KERNEL(name) name##_avx2
+#include "embed_kernels_body.h"
+#undef KERNEL
+#pragma clang attribute pop
+#define USE_AVX2(level) ((level) > 0 && mnemap_kernel_level() > 0)
+#else
+#define USE_AVX2(level) 0
+#endif
+
+void mnemap_gelu_f32(float *values, size_t count, int level) {
+#if MNEMAP_HAS_AVX2_KERNELS
+    if (USE_AVX2(level)) { gelu_avx2(values, count); return; }
+#endif
+    gelu_baseline(values, count);
+}
+
+void mnemap_erf_f32(const float *x, float *y, size_t count, int level) {
+#if MNEMAP_HAS_AVX2_KERNELS
+    if (USE_AVX2(level)) { erf_avx2(x, y, count); return; }
+#endif
+    erf_baseline(x, y, count);
+}
+
+void mnemap_exp_f32(const float *x, float *y, size_t count, int level) {
+#if MNEMAP_HAS_AVX2_KERNELS
+    if (USE_AVX2(level)) { exp_avx2(x, y, count); return; }
+#endif
+    exp_baseline(x, y, count);
+}
+
