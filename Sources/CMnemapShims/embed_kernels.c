@@ -1,4 +1,4 @@
-// The embedder's vector kernels (GELU, exp): embed_kernels_body.h compiled twice, for
+// The embedder's vector kernels (GELU, exp, attention): embed_kernels_body.h compiled twice, for
 // AVX2+FMA and for the baseline target, each entry point taking the level to run at.
 #include "CMnemapShims.h"
 #include <math.h>
@@ -47,3 +47,18 @@ void mnemap_exp_f32(const float *x, float *y, size_t count, int level) {
     exp_baseline(x, y, count);
 }
 
+size_t mnemap_attention_scratch_count(size_t rows, size_t headSize) {
+    size_t stride = (rows + 15) & ~(size_t)15;
+    return (headSize + 4) * stride;
+}
+
+int mnemap_attention_f32(const float *query, const float *key, const float *value, float *context,
+                         size_t rows, size_t width, size_t headSize, float scale, float *scratch, int level) {
+    if (headSize == 0 || headSize % 8 != 0) return 0;
+    if (rows == 0) return 1;
+#if MNEMAP_HAS_AVX2_KERNELS
+    if (USE_AVX2(level)) { attention_avx2(query, key, value, context, rows, width, headSize, scale, scratch); return 1; }
+#endif
+    attention_baseline(query, key, value, context, rows, width, headSize, scale, scratch);
+    return 1;
+}

@@ -71,6 +71,57 @@ struct KernelTests {
         let low = VectorMath.exp([-100, -1000, -.infinity], level: level)
         #expect(low.allSatisfy { $0 >= 0 && $0 < 1e-37 })
     }
+
+    @Test(arguments: KernelLevel.available)
+    func attentionMatchesADoublePrecisionSoftmax(level: KernelLevel) {
+        var generator = SplitMix(seed: 7)
+        // Head sizes: MiniLM's 32, a multiple of 16, one of 8 only, and one the scalar path takes.
+        #if DEBUG
+        let shapes = [(2, 32), (1, 64), (1, 24), (1, 20)]
+        let lengths = [1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 33, 70]
+        #else
+        let shapes = [(3, 32), (2, 64), (2, 24), (2, 20)]
+        let lengths = [1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 33, 100, 256]
+        #endif
+        for (heads, headSize) in shapes {
+            let width = heads * headSize
+            let rows = lengths.reduce(0, +)
+            var sequences: [Range<Int>] = []
+            for length in lengths { sequences.append((sequences.last?.upperBound ?? 0)..<((sequences.last?.upperBound ?? 0) + length)) }
+            let q = (0..<(rows * width)).map { _ in generator.nextFloat() * 4 - 2 }
+            let k = (0..<(rows * width)).map { _ in generator.nextFloat() * 4 - 2 }
+            let v = (0..<(rows * width)).map { _ in generator.nextFloat() * 2 - 1 }
+            var context = [Float](repeating: .nan, count: rows * width)
+            context.withUnsafeMutableBufferPointer { out in
+                Attention.apply(
+                    query: q, key: k, value: v, context: out.baseAddress!, sequences: sequences,
+                    heads: heads, headSize: headSize, level: level
+                )
+            }
+            let scale = 1 / Double(headSize).squareRoot()
+            var worst = 0.0
+            for range in sequences {
+                for head in 0..<heads {
+                    let c = head * headSize
+                    for i in range {
+                        var scores = range.map { j in
+                            (0..<headSize).reduce(0.0) { $0 + Double(q[i * width + c + $1]) * Double(k[j * width + c + $1]) } * scale
+                        }
+                        let maximum = scores.max()!
+                        scores = scores.map { Foundation.exp($0 - maximum) }
+                        let total = scores.reduce(0, +)
+                        for d in 0..<headSize {
+                            var sum = 0.0
+                            for (index, j) in range.enumerated() { sum += scores[index] * Double(v[j * width + c + d]) }
+                            worst = max(worst, abs(sum / total - Double(context[i * width + c + d])))
+                        }
+                    }
+                }
+            }
+            print("attention (\(level)), head size \(headSize): max |error| \(worst)")
+            #expect(worst <= 2e-6, "head size \(headSize)")
+        }
+    }
 }
 
 /// SplitMix64, for reproducible test inputs.

@@ -173,7 +173,7 @@ void mnemap_tile4x2_f32(const float *input, size_t inputs, const float *weight, 
 #ifdef __cplusplus
 extern "C" {
 #endif
-// MARK: - The embedder's element-wise kernels
+// MARK: - The embedder's element-wise and attention kernels
 //
 // One source (embed_kernels_body.h) compiled for AVX2+FMA and for the baseline target. `level` is
 // the level to run at: 0 runs the baseline build, anything above it the AVX2 build when
@@ -187,6 +187,17 @@ void mnemap_erf_f32(const float *x, float *y, size_t count, int level);
 /// y[i] = exp(x[i]) by the kernels' approximation (for tests); inputs clamped to [-87.33, 88.72].
 void mnemap_exp_f32(const float *x, float *y, size_t count, int level);
 
+/// Floats of scratch that `mnemap_attention_f32` needs for a sequence of `rows` tokens.
+size_t mnemap_attention_scratch_count(size_t rows, size_t headSize);
+/// Self-attention of one sequence and one head: for each of the `rows` query rows `i`,
+/// `context[i] = Σ_j softmax_j(scale · query[i]·key[j]) value[j]` over the `rows` keys of the
+/// sequence. The four matrices are row-major with rows `width` floats apart, each pointer at the
+/// head's first column of the sequence's first row; `headSize` floats per row are read or written.
+/// Scores are computed 4 query rows × 16 keys at a time on transposed keys, the softmax with a
+/// vectorised exp. `scratch` holds `mnemap_attention_scratch_count(rows, headSize)` floats.
+/// Returns 0 (and does nothing) when `headSize` is not a multiple of 8, 1 otherwise.
+int mnemap_attention_f32(const float *query, const float *key, const float *value, float *context,
+                         size_t rows, size_t width, size_t headSize, float scale, float *scratch, int level);
 #ifdef __cplusplus
 }
 #endif
