@@ -10,15 +10,21 @@ typedef float f8 __attribute__((vector_size(32)));
 typedef float f4 __attribute__((vector_size(16)));
 typedef int32_t i8 __attribute__((vector_size(32)));
 
+// Rows per matrix tile: 2 × 16 columns is 8 accumulators in 16 SSE registers; with AVX2, 6 × 16
+// is 12 accumulators in 16 ymm registers (the shape of BLIS's Haswell kernel).
 #define KERNEL(name) name##_baseline
+#define MR 2
 #include "embed_kernels_body.h"
+#undef MR
 #undef KERNEL
 
 #if defined(__x86_64__)
 #define MNEMAP_HAS_AVX2_KERNELS 1
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #define KERNEL(name) name##_avx2
+#define MR 6
 #include "embed_kernels_body.h"
+#undef MR
 #undef KERNEL
 #pragma clang attribute pop
 #define USE_AVX2(level) ((level) > 0 && mnemap_kernel_level() > 0)
@@ -61,4 +67,37 @@ int mnemap_attention_f32(const float *query, const float *key, const float *valu
 #endif
     attention_baseline(query, key, value, context, rows, width, headSize, scale, scratch);
     return 1;
+}
+
+size_t mnemap_packed_count(size_t inputs, size_t outputs) {
+    return (outputs + 15) / 16 * 16 * inputs;
+}
+
+void mnemap_pack_f32(const float *weight, size_t inputs, size_t outputs, size_t firstPanel, size_t endPanel,
+                     float *packed, int level) {
+#if MNEMAP_HAS_AVX2_KERNELS
+    if (USE_AVX2(level)) { pack_avx2(weight, inputs, outputs, firstPanel, endPanel, packed); return; }
+#endif
+    pack_baseline(weight, inputs, outputs, firstPanel, endPanel, packed);
+}
+
+void mnemap_linear_f32(const float *input, size_t inputs, size_t firstRow, size_t endRow,
+                       const float *packed, const float *bias, size_t outputs, float *output,
+                       int epilogue, const float *residual, const float *gamma, const float *beta, float epsilon,
+                       int level) {
+#if MNEMAP_HAS_AVX2_KERNELS
+    if (USE_AVX2(level)) {
+        linear_avx2(input, inputs, firstRow, endRow, packed, bias, outputs, output, epilogue, residual, gamma, beta, epsilon);
+        return;
+    }
+#endif
+    linear_baseline(input, inputs, firstRow, endRow, packed, bias, outputs, output, epilogue, residual, gamma, beta, epsilon);
+}
+
+void mnemap_layernorm_f32(float *values, const float *residual, size_t rows, size_t width,
+                          const float *gamma, const float *beta, float epsilon, int level) {
+#if MNEMAP_HAS_AVX2_KERNELS
+    if (USE_AVX2(level)) { layernorm_avx2(values, residual, rows, width, gamma, beta, epsilon); return; }
+#endif
+    layernorm_baseline(values, residual, rows, width, gamma, beta, epsilon);
 }

@@ -218,3 +218,198 @@ static void KERNEL(attention)(const float *q, const float *k, const float *v, fl
     default: break;
     }
 }
+
+// MARK: - Matrix products
+
+// `output = input · weightᵀ + bias` with the weight in PyTorch's [out, in] layout, read through
+// panels: the weight's rows (output columns) in groups of 16, transposed so that one input index k
+// gives 16 consecutive floats (`packed[p·16·inputs + k·16 + j] = weight[16p + j][k]`, 0 past the
+// last row). A tile of MR input rows × 16 columns keeps 2·MR vector accumulators: for each k, two
+// loads from the panel, MR broadcasts of input[m][k], 2·MR multiply-adds. Each output is summed
+// over k in order in chunks of KC (each chunk from 0, then added to the sum of the chunks before),
+// whatever the tile and the rows around it, so a row's outputs do not depend on the batch.
+
+/// One 8 × 8 block of a row-major matrix, transposed: out[t] gets column t of rows[0..<8].
+static inline void KERNEL(transpose8)(f8 r[8]) {
+    f8 t0 = __builtin_shufflevector(r[0], r[1], 0, 8, 1, 9, 4, 12, 5, 13);
+    f8 t1 = __builtin_shufflevector(r[0], r[1], 2, 10, 3, 11, 6, 14, 7, 15);
+    f8 t2 = __builtin_shufflevector(r[2], r[3], 0, 8, 1, 9, 4, 12, 5, 13);
+    f8 t3 = __builtin_shufflevector(r[2], r[3], 2, 10, 3, 11, 6, 14, 7, 15);
+    f8 t4 = __builtin_shufflevector(r[4], r[5], 0, 8, 1, 9, 4, 12, 5, 13);
+    f8 t5 = __builtin_shufflevector(r[4], r[5], 2, 10, 3, 11, 6, 14, 7, 15);
+    f8 t6 = __builtin_shufflevector(r[6], r[7], 0, 8, 1, 9, 4, 12, 5, 13);
+    f8 t7 = __builtin_shufflevector(r[6], r[7], 2, 10, 3, 11, 6, 14, 7, 15);
+    f8 s0 = __builtin_shufflevector(t0, t2, 0, 1, 8, 9, 4, 5, 12, 13);
+    f8 s1 = __builtin_shufflevector(t0, t2, 2, 3, 10, 11, 6, 7, 14, 15);
+    f8 s2 = __builtin_shufflevector(t1, t3, 0, 1, 8, 9, 4, 5, 12, 13);
+    f8 s3 = __builtin_shufflevector(t1, t3, 2, 3, 10, 11, 6, 7, 14, 15);
+    f8 s4 = __builtin_shufflevector(t4, t6, 0, 1, 8, 9, 4, 5, 12, 13);
+    f8 s5 = __builtin_shufflevector(t4, t6, 2, 3, 10, 11, 6, 7, 14, 15);
+    f8 s6 = __builtin_shufflevector(t5, t7, 0, 1, 8, 9, 4, 5, 12, 13);
+    f8 s7 = __builtin_shufflevector(t5, t7, 2, 3, 10, 11, 6, 7, 14, 15);
+    r[0] = __builtin_shufflevector(s0, s4, 0, 1, 2, 3, 8, 9, 10, 11);
+    r[1] = __builtin_shufflevector(s1, s5, 0, 1, 2, 3, 8, 9, 10, 11);
+    r[2] = __builtin_shufflevector(s2, s6, 0, 1, 2, 3, 8, 9, 10, 11);
+    r[3] = __builtin_shufflevector(s3, s7, 0, 1, 2, 3, 8, 9, 10, 11);
+    r[4] = __builtin_shufflevector(s0, s4, 4, 5, 6, 7, 12, 13, 14, 15);
+    r[5] = __builtin_shufflevector(s1, s5, 4, 5, 6, 7, 12, 13, 14, 15);
+    r[6] = __builtin_shufflevector(s2, s6, 4, 5, 6, 7, 12, 13, 14, 15);
+    r[7] = __builtin_shufflevector(s3, s7, 4, 5, 6, 7, 12, 13, 14, 15);
+}
+
+/// Panels [firstPanel, endPanel) of `weight` into `packed` (the whole packed matrix).
+static void KERNEL(pack)(const float *weight, size_t inputs, size_t outputs, size_t firstPanel, size_t endPanel, float *packed) {
+    for (size_t p = firstPanel; p < endPanel; p++) {
+        float *panel = packed + p * 16 * inputs;
+        size_t column = p * 16;
+        size_t columns = outputs - column < 16 ? outputs - column : 16;
+        size_t k = 0;
+        if (columns == 16) {
+            for (; k + 8 <= inputs; k += 8) {
+                for (size_t half = 0; half < 16; half += 8) {
+                    f8 r[8];
+                    for (int t = 0; t < 8; t++) r[t] = KERNEL(load8)(weight + (column + half + t) * inputs + k);
+                    KERNEL(transpose8)(r);
+                    for (int t = 0; t < 8; t++) KERNEL(store8)(panel + (k + t) * 16 + half, r[t]);
+                }
+            }
+        }
+        for (; k < inputs; k++) {
+            for (size_t j = 0; j < 16; j++) panel[k * 16 + j] = j < columns ? weight[(column + j) * inputs + k] : 0;
+        }
+    }
+}
+
+#define KC 64
+
+/// R ≤ MR rows of input (`a`, rows `inputs` apart) times one panel: `c[i][j]` for j < columns.
+static inline __attribute__((always_inline)) void KERNEL(tile)(
+    int R, const float *a, size_t inputs, const float *panel, const float *bias, size_t columns,
+    float *c, size_t outputs, int gelu) {
+    float partial[MR * 16];
+    for (size_t k0 = 0; k0 < inputs; k0 += KC) {
+        size_t k1 = inputs - k0 < KC ? inputs : k0 + KC;
+        f8 s[MR][2];
+        for (int i = 0; i < R; i++) s[i][0] = s[i][1] = KERNEL(splat)(0);
+        for (size_t k = k0; k < k1; k++) {
+            f8 w0 = KERNEL(load8)(panel + k * 16), w1 = KERNEL(load8)(panel + k * 16 + 8);
+            for (int i = 0; i < R; i++) {
+                f8 x = KERNEL(splat)(a[i * inputs + k]);
+                s[i][0] = x * w0 + s[i][0];
+                s[i][1] = x * w1 + s[i][1];
+            }
+        }
+        if (k0 > 0) {
+            for (int i = 0; i < R; i++) {
+                s[i][0] = KERNEL(load8)(partial + i * 16) + s[i][0];
+                s[i][1] = KERNEL(load8)(partial + i * 16 + 8) + s[i][1];
+            }
+        }
+        if (k1 < inputs) {
+            for (int i = 0; i < R; i++) {
+                KERNEL(store8)(partial + i * 16, s[i][0]);
+                KERNEL(store8)(partial + i * 16 + 8, s[i][1]);
+            }
+            continue;
+        }
+        f8 b0, b1;
+        if (columns == 16) {
+            b0 = KERNEL(load8)(bias); b1 = KERNEL(load8)(bias + 8);
+        } else {
+            float padded[16] = {0};
+            for (size_t j = 0; j < columns; j++) padded[j] = bias[j];
+            b0 = KERNEL(load8)(padded); b1 = KERNEL(load8)(padded + 8);
+        }
+        for (int i = 0; i < R; i++) {
+            f8 y0 = s[i][0] + b0, y1 = s[i][1] + b1;
+            if (gelu) {
+                y0 = (y0 * 0.5f) * (KERNEL(erf8)(y0 * 0.70710678118654752f) + 1.0f);
+                y1 = (y1 * 0.5f) * (KERNEL(erf8)(y1 * 0.70710678118654752f) + 1.0f);
+            }
+            if (columns == 16) {
+                KERNEL(store8)(c + i * outputs, y0);
+                KERNEL(store8)(c + i * outputs + 8, y1);
+            } else {
+                float row[16];
+                KERNEL(store8)(row, y0); KERNEL(store8)(row + 8, y1);
+                for (size_t j = 0; j < columns; j++) c[i * outputs + j] = row[j];
+            }
+        }
+    }
+}
+
+/// LayerNorm of `rows` rows of `width` in place, after adding `residual` when not NULL.
+static void KERNEL(layernorm)(float *values, const float *residual, size_t rows, size_t width,
+                              const float *gamma, const float *beta, float epsilon) {
+    size_t full = width & ~(size_t)7;
+    for (size_t row = 0; row < rows; row++) {
+        float *x = values + row * width;
+        f8 s = {0};
+        if (residual != NULL) {
+            const float *r = residual + row * width;
+            for (size_t i = 0; i < full; i += 8) {
+                f8 v = KERNEL(load8)(x + i) + KERNEL(load8)(r + i);
+                KERNEL(store8)(x + i, v);
+                s += v;
+            }
+            for (size_t i = full; i < width; i++) x[i] += r[i];
+        } else {
+            for (size_t i = 0; i < full; i += 8) s += KERNEL(load8)(x + i);
+        }
+        float sum = KERNEL(hsum8)(s);
+        for (size_t i = full; i < width; i++) sum += x[i];
+        float mean = sum / (float)width;
+        f8 m = KERNEL(splat)(mean), q = {0};
+        for (size_t i = 0; i < full; i += 8) {
+            f8 d = KERNEL(load8)(x + i) - m;
+            q = d * d + q;
+        }
+        float squares = KERNEL(hsum8)(q);
+        for (size_t i = full; i < width; i++) squares += (x[i] - mean) * (x[i] - mean);
+        float scale = 1.0f / sqrtf(squares / (float)width + epsilon);
+        f8 sc = KERNEL(splat)(scale);
+        for (size_t i = 0; i < full; i += 8) {
+            f8 d = (KERNEL(load8)(x + i) - m) * sc;
+            KERNEL(store8)(x + i, d * KERNEL(load8)(gamma + i) + KERNEL(load8)(beta + i));
+        }
+        for (size_t i = full; i < width; i++) x[i] = (x[i] - mean) * scale * gamma[i] + beta[i];
+    }
+}
+
+/// Rows [firstRow, endRow) of `output = input · weightᵀ + bias` from the packed weight, all columns,
+/// then the epilogue.
+static void KERNEL(linear)(const float *input, size_t inputs, size_t firstRow, size_t endRow,
+                           const float *packed, const float *bias, size_t outputs, float *output,
+                           int epilogue, const float *residual, const float *gamma, const float *beta, float epsilon) {
+    int gelu = epilogue == MNEMAP_EPILOGUE_GELU;
+    size_t panels = (outputs + 15) / 16;
+    for (size_t p = 0; p < panels; p++) {
+        const float *panel = packed + p * 16 * inputs;
+        size_t column = p * 16;
+        size_t columns = outputs - column < 16 ? outputs - column : 16;
+        size_t m = firstRow;
+        for (; m + MR <= endRow; m += MR)
+            KERNEL(tile)(MR, input + m * inputs, inputs, panel, bias + column, columns, output + m * outputs + column, outputs, gelu);
+        const float *a = input + m * inputs;
+        float *c = output + m * outputs + column;
+        switch (endRow - m) {
+#if MR > 5
+        case 5: KERNEL(tile)(5, a, inputs, panel, bias + column, columns, c, outputs, gelu); break;
+#endif
+#if MR > 4
+        case 4: KERNEL(tile)(4, a, inputs, panel, bias + column, columns, c, outputs, gelu); break;
+#endif
+#if MR > 3
+        case 3: KERNEL(tile)(3, a, inputs, panel, bias + column, columns, c, outputs, gelu); break;
+#endif
+#if MR > 2
+        case 2: KERNEL(tile)(2, a, inputs, panel, bias + column, columns, c, outputs, gelu); break;
+#endif
+        case 1: KERNEL(tile)(1, a, inputs, panel, bias + column, columns, c, outputs, gelu); break;
+        default: break;
+        }
+    }
+    if (epilogue == MNEMAP_EPILOGUE_RESIDUAL_LAYERNORM) {
+        KERNEL(layernorm)(output + firstRow * outputs, residual + firstRow * outputs, endRow - firstRow, outputs, gamma, beta, epsilon);
+    }
+}

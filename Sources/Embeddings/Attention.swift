@@ -15,17 +15,17 @@ enum Attention {
     /// `mnemap_attention_f32` runs it as two small matrix products (4 queries × 16 keys at a time
     /// against the transposed keys, then 4 queries × 16 dimensions of `V`) around a softmax with a
     /// vectorised `exp`; otherwise the scalar loop below.
-    static func apply(
+    static func work(
         query: UnsafePointer<Float>, key: UnsafePointer<Float>, value: UnsafePointer<Float>,
         context: UnsafeMutablePointer<Float>, sequences: [Range<Int>], heads: Int, headSize: Int,
         level: KernelLevel
-    ) {
+    ) -> Parallel.Work {
         let width = heads * headSize
         let scale = 1 / Float(headSize).squareRoot()
         let longest = sequences.map(\.count).max() ?? 0
         let vectorised = headSize % 8 == 0
         let scratch = vectorised ? mnemap_attention_scratch_count(longest, headSize) : max(1, longest)
-        Parallel.forEach(sequences.count * heads) { task in
+        return Parallel.Work(count: sequences.count * heads) { task in
             let rows = sequences[task / heads]
             let column = (task % heads) * headSize
             let offset = rows.lowerBound * width + column
@@ -43,6 +43,18 @@ enum Attention {
                 }
             }
         }
+    }
+
+    /// The same in a round of its own.
+    static func apply(
+        query: UnsafePointer<Float>, key: UnsafePointer<Float>, value: UnsafePointer<Float>,
+        context: UnsafeMutablePointer<Float>, sequences: [Range<Int>], heads: Int, headSize: Int,
+        level: KernelLevel
+    ) {
+        Parallel.run([work(
+            query: query, key: key, value: value, context: context, sequences: sequences,
+            heads: heads, headSize: headSize, level: level
+        )])
     }
 
     /// One sequence and head, any head size: dot products, softmax with libm's `exp`, weighted sum.

@@ -122,6 +122,78 @@ struct KernelTests {
             #expect(worst <= 2e-6, "head size \(headSize)")
         }
     }
+
+    @Test(arguments: KernelLevel.available)
+    func linearLayersMatchDoublePrecisionWithEveryEpilogue(level: KernelLevel) {
+        var generator = SplitMix(seed: 11)
+        // MiniLM's shapes, and odd ones: a last panel of fewer than 16 columns, inputs not a
+        // multiple of 8, rows that leave partial tiles.
+        for (rows, inputs, outputs) in [(13, 384, 384), (7, 1536, 384), (19, 37, 21), (1, 8, 16), (40, 100, 40)] {
+            let input = (0..<(rows * inputs)).map { _ in generator.nextFloat() * 2 - 1 }
+            let weight = (0..<(outputs * inputs)).map { _ in (generator.nextFloat() * 2 - 1) * 0.1 }
+            let bias = (0..<outputs).map { _ in generator.nextFloat() - 0.5 }
+            let residual = (0..<(rows * outputs)).map { _ in generator.nextFloat() * 2 - 1 }
+            let gamma = (0..<outputs).map { _ in generator.nextFloat() + 0.5 }
+            let beta = (0..<outputs).map { _ in generator.nextFloat() - 0.5 }
+            var exact = [Double](repeating: 0, count: rows * outputs)
+            for m in 0..<rows {
+                for n in 0..<outputs {
+                    var sum = Double(bias[n])
+                    for k in 0..<inputs { sum += Double(input[m * inputs + k]) * Double(weight[n * inputs + k]) }
+                    exact[m * outputs + n] = sum
+                }
+            }
+            weight.withUnsafeBufferPointer { w in
+                bias.withUnsafeBufferPointer { b in
+                    gamma.withUnsafeBufferPointer { g in
+                        beta.withUnsafeBufferPointer { e in
+                            let layer = BertWeights.Linear(weight: w.baseAddress!, bias: b.baseAddress!, inputs: inputs, outputs: outputs)
+                            let norm = BertWeights.Norm(gamma: g.baseAddress!, beta: e.baseAddress!)
+                            var plain = [Float](repeating: .nan, count: rows * outputs)
+                            var gelu = plain, normed = plain
+                            plain.withUnsafeMutableBufferPointer { MatrixMultiply.linear(layer, input: input, rows: rows, output: $0.baseAddress!, level: level) }
+                            gelu.withUnsafeMutableBufferPointer { MatrixMultiply.linear(layer, input: input, rows: rows, output: $0.baseAddress!, epilogue: .gelu, level: level) }
+                            residual.withUnsafeBufferPointer { r in
+                                normed.withUnsafeMutableBufferPointer {
+                                    MatrixMultiply.linear(
+                                        layer, input: input, rows: rows, output: $0.baseAddress!,
+                                        epilogue: .residualLayerNorm(residual: r.baseAddress!, norm: norm, epsilon: 1e-12), level: level
+                                    )
+                                }
+                            }
+                            var worst = (plain: 0.0, gelu: 0.0, norm: 0.0)
+                            for m in 0..<rows {
+                                let row = (0..<outputs).map { exact[m * outputs + $0] + Double(residual[m * outputs + $0]) }
+                                let mean = row.reduce(0, +) / Double(outputs)
+                                let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(outputs)
+                                for n in 0..<outputs {
+                                    let x = exact[m * outputs + n]
+                                    worst.plain = max(worst.plain, abs(Double(plain[m * outputs + n]) - x))
+                                    let g = 0.5 * x * (1 + Foundation.erf(x / 2.0.squareRoot()))
+                                    worst.gelu = max(worst.gelu, abs(Double(gelu[m * outputs + n]) - g))
+                                    let y = (row[n] - mean) / (variance + 1e-12).squareRoot() * Double(gamma[n]) + Double(beta[n])
+                                    worst.norm = max(worst.norm, abs(Double(normed[m * outputs + n]) - y))
+                                }
+                            }
+                            print("linear (\(level)) \(rows) × \(inputs) → \(outputs): max |error| \(worst.plain), GELU \(worst.gelu), residual + LayerNorm \(worst.norm)")
+                            #expect(worst.plain <= 2e-6 && worst.gelu <= 2e-6 && worst.norm <= 1e-5, "\(rows) × \(inputs) → \(outputs)")
+                            // Row by row: the same floats, bit for bit.
+                            for m in [0, rows - 1] {
+                                var alone = [Float](repeating: .nan, count: outputs)
+                                alone.withUnsafeMutableBufferPointer { out in
+                                    input.withUnsafeBufferPointer { x in
+                                        MatrixMultiply.linear(layer, input: x.baseAddress! + m * inputs, rows: 1, output: out.baseAddress!, level: level)
+                                    }
+                                }
+                                #expect(alone == Array(plain[(m * outputs)..<((m + 1) * outputs)]))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
 }
 
 /// SplitMix64, for reproducible test inputs.

@@ -151,23 +151,6 @@ int32_t mnemap_dot_i8(const int8_t *a, const int8_t *b, size_t count);
 #endif
 #endif
 
-#ifndef CMNEMAP_SHIMS_GEMM_H
-#define CMNEMAP_SHIMS_GEMM_H
-#ifdef __cplusplus
-extern "C" {
-#endif
-/// A dot product for the embedder (AVX2+FMA; check `mnemap_kernel_level` first): one 8-lane
-/// accumulator, then the tail, so that it equals each output of `mnemap_tile4x2_f32` bit for bit.
-float mnemap_dot8_f32(const float *a, const float *b, size_t count);
-/// output[(m+i)·outputs + n+j] = dot(input row m+i, weight row n+j) + bias[n+j] for i < 4, j < 2,
-/// each output summed exactly as `mnemap_dot8_f32` sums it.
-void mnemap_tile4x2_f32(const float *input, size_t inputs, const float *weight, const float *bias,
-                        size_t outputs, float *output, size_t m, size_t n);
-#ifdef __cplusplus
-}
-#endif
-#endif
-
 #ifndef CMNEMAP_SHIMS_EMBED_H
 #define CMNEMAP_SHIMS_EMBED_H
 #ifdef __cplusplus
@@ -198,6 +181,37 @@ size_t mnemap_attention_scratch_count(size_t rows, size_t headSize);
 /// Returns 0 (and does nothing) when `headSize` is not a multiple of 8, 1 otherwise.
 int mnemap_attention_f32(const float *query, const float *key, const float *value, float *context,
                          size_t rows, size_t width, size_t headSize, float scale, float *scratch, int level);
+
+/// Floats of a weight of `outputs` × `inputs` packed for `mnemap_linear_f32`: panels of 16 rows
+/// (output columns), each transposed to `inputs` × 16, the last one zero-padded.
+size_t mnemap_packed_count(size_t inputs, size_t outputs);
+/// Packs panels [firstPanel, endPanel) of `weight` (row-major `outputs` × `inputs`, PyTorch's
+/// `[out, in]`) into `packed` (`mnemap_packed_count` floats); panel p holds columns [16p, 16p + 16).
+void mnemap_pack_f32(const float *weight, size_t inputs, size_t outputs, size_t firstPanel, size_t endPanel,
+                     float *packed, int level);
+
+/// What `mnemap_linear_f32` does to its rows after the product.
+enum {
+    MNEMAP_EPILOGUE_NONE = 0,
+    /// GELU (exact, erf) on every output.
+    MNEMAP_EPILOGUE_GELU = 1,
+    /// `row = LayerNorm(row + residual row)` with `gamma`, `beta`, `epsilon` (outputs wide).
+    MNEMAP_EPILOGUE_RESIDUAL_LAYERNORM = 2,
+};
+
+/// Rows [firstRow, endRow) of `output = input · weightᵀ + bias`, all `outputs` columns, with the
+/// weight packed by `mnemap_pack_f32`; `input` is row-major `rows` × `inputs`, `output` and
+/// `residual` `rows` × `outputs`. Each output is summed over the inputs in order, in chunks of 64
+/// added one after the other, then the bias is added: the same whatever the row range.
+void mnemap_linear_f32(const float *input, size_t inputs, size_t firstRow, size_t endRow,
+                       const float *packed, const float *bias, size_t outputs, float *output,
+                       int epilogue, const float *residual, const float *gamma, const float *beta, float epsilon,
+                       int level);
+
+/// LayerNorm in place over rows of `width` (biased variance, as torch.nn.LayerNorm), after adding
+/// `residual` (NULL for none).
+void mnemap_layernorm_f32(float *values, const float *residual, size_t rows, size_t width,
+                          const float *gamma, const float *beta, float epsilon, int level);
 #ifdef __cplusplus
 }
 #endif
