@@ -2,6 +2,7 @@
 // AVX2+FMA and for the baseline target, each entry point taking the level to run at.
 #include "CMnemapShims.h"
 #include <math.h>
+#include <stdlib.h>
 
 // Vectors of 8 floats passed between the baseline build's inline helpers: no ABI crosses this file.
 #pragma clang diagnostic ignored "-Wpsabi"
@@ -55,7 +56,7 @@ void mnemap_exp_f32(const float *x, float *y, size_t count, int level) {
 
 size_t mnemap_attention_scratch_count(size_t rows, size_t headSize) {
     size_t stride = (rows + 15) & ~(size_t)15;
-    return (headSize + 4) * stride;
+    return (headSize + 6) * stride;  // the transposed keys, then scores for up to 6 query rows
 }
 
 int mnemap_attention_f32(const float *query, const float *key, const float *value, float *context,
@@ -81,17 +82,26 @@ void mnemap_pack_f32(const float *weight, size_t inputs, size_t outputs, size_t 
     pack_baseline(weight, inputs, outputs, firstPanel, endPanel, packed);
 }
 
-void mnemap_linear_f32(const float *input, size_t inputs, size_t firstRow, size_t endRow,
-                       const float *packed, const float *bias, size_t outputs, float *output,
-                       int epilogue, const float *residual, const float *gamma, const float *beta, float epsilon,
-                       int level) {
+int mnemap_linear_f32(const float *input, size_t firstRow, size_t endRow, const mnemap_linear_weights *weights,
+                      size_t firstPanel, size_t endPanel, float *output, const mnemap_epilogue *epilogue, int level) {
+    size_t panels = (weights->outputs + 15) / 16;
+    if (endPanel > panels) endPanel = panels;
+    if (epilogue->kind == MNEMAP_EPILOGUE_RESIDUAL_LAYERNORM && (firstPanel != 0 || endPanel != panels)) return 0;
+    float *scratch = NULL;
+    if (weights->packed == NULL && firstPanel < endPanel) {
+        scratch = malloc(16 * weights->inputs * sizeof(float));
+        if (scratch == NULL) return 0;
+    }
 #if MNEMAP_HAS_AVX2_KERNELS
     if (USE_AVX2(level)) {
-        linear_avx2(input, inputs, firstRow, endRow, packed, bias, outputs, output, epilogue, residual, gamma, beta, epsilon);
-        return;
+        linear_avx2(input, firstRow, endRow, weights, firstPanel, endPanel, output, epilogue, scratch);
+        free(scratch);
+        return 1;
     }
 #endif
-    linear_baseline(input, inputs, firstRow, endRow, packed, bias, outputs, output, epilogue, residual, gamma, beta, epsilon);
+    linear_baseline(input, firstRow, endRow, weights, firstPanel, endPanel, output, epilogue, scratch);
+    free(scratch);
+    return 1;
 }
 
 void mnemap_layernorm_f32(float *values, const float *residual, size_t rows, size_t width,

@@ -109,14 +109,15 @@ static void KERNEL(exp)(const float *x, float *y, size_t count) {
 
 // MARK: - Attention
 
-/// Scores of `R` query rows (R ≤ 4) against all keys, 16 keys per step: `scores[i·stride + j] =
+/// Scores of `R` query rows (R ≤ MR) against all keys, 16 keys per step: `scores[i·stride + j] =
 /// scale · Σ_t q[i][t]·kt[t·stride + j]`, with the keys transposed and zero-padded in `kt`
 /// (`headSize` rows of `stride` floats). One accumulator per output, summed over `t` in order.
 static inline __attribute__((always_inline)) void KERNEL(scoreRows)(
     int R, const float *q, size_t width, const float *kt, size_t stride, size_t headSize,
     float scale, float *scores) {
     for (size_t j = 0; j < stride; j += 16) {
-        f8 c[4][2] = {{0}};
+        f8 c[MR][2];
+        for (int i = 0; i < R; i++) c[i][0] = c[i][1] = KERNEL(splat)(0);
         for (size_t t = 0; t < headSize; t++) {
             f8 k0 = KERNEL(load8)(kt + t * stride + j), k1 = KERNEL(load8)(kt + t * stride + j + 8);
             for (int i = 0; i < R; i++) {
@@ -132,14 +133,15 @@ static inline __attribute__((always_inline)) void KERNEL(scoreRows)(
     }
 }
 
-/// `out[i][0..<headSize] = Σ_j p[i][j]·v[j]` for `R` rows (R ≤ 4), 16 dimensions per step, then
+/// `out[i][0..<headSize] = Σ_j p[i][j]·v[j]` for `R` rows (R ≤ MR), 16 dimensions per step, then
 /// each row times `inverse[i]`.
 static inline __attribute__((always_inline)) void KERNEL(weightedRows)(
     int R, const float *p, size_t stride, size_t keys, const float *v, size_t width, size_t headSize,
     const float *inverse, float *out) {
     size_t d = 0;
     for (; d + 16 <= headSize; d += 16) {
-        f8 c[4][2] = {{0}};
+        f8 c[MR][2];
+        for (int i = 0; i < R; i++) c[i][0] = c[i][1] = KERNEL(splat)(0);
         for (size_t j = 0; j < keys; j++) {
             f8 v0 = KERNEL(load8)(v + j * width + d), v1 = KERNEL(load8)(v + j * width + d + 8);
             for (int i = 0; i < R; i++) {
@@ -154,7 +156,8 @@ static inline __attribute__((always_inline)) void KERNEL(weightedRows)(
         }
     }
     if (d < headSize) {  // headSize % 16 == 8
-        f8 c[4] = {0};
+        f8 c[MR];
+        for (int i = 0; i < R; i++) c[i] = KERNEL(splat)(0);
         for (size_t j = 0; j < keys; j++) {
             f8 v0 = KERNEL(load8)(v + j * width + d);
             for (int i = 0; i < R; i++) c[i] = KERNEL(splat)(p[i * stride + j]) * v0 + c[i];
@@ -193,7 +196,7 @@ static inline __attribute__((always_inline)) void KERNEL(softmaxRows)(
 static inline __attribute__((always_inline)) void KERNEL(attentionRows)(
     int R, const float *q, const float *v, float *out, size_t width, size_t keys, size_t headSize,
     float scale, const float *kt, size_t stride, float *scores) {
-    float inverse[4];
+    float inverse[MR];
     KERNEL(scoreRows)(R, q, width, kt, stride, headSize, scale, scores);
     KERNEL(softmaxRows)(R, scores, stride, keys, inverse);
     KERNEL(weightedRows)(R, scores, stride, keys, v, width, headSize, inverse, out);
@@ -209,12 +212,24 @@ static void KERNEL(attention)(const float *q, const float *k, const float *v, fl
         for (size_t j = rows; j < stride; j++) kt[t * stride + j] = 0;
     }
     size_t i = 0;
-    for (; i + 4 <= rows; i += 4)
-        KERNEL(attentionRows)(4, q + i * width, v, out + i * width, width, rows, headSize, scale, kt, stride, scores);
+    for (; i + MR <= rows; i += MR)
+        KERNEL(attentionRows)(MR, q + i * width, v, out + i * width, width, rows, headSize, scale, kt, stride, scores);
+    const float *qi = q + i * width;
+    float *oi = out + i * width;
     switch (rows - i) {
-    case 3: KERNEL(attentionRows)(3, q + i * width, v, out + i * width, width, rows, headSize, scale, kt, stride, scores); break;
-    case 2: KERNEL(attentionRows)(2, q + i * width, v, out + i * width, width, rows, headSize, scale, kt, stride, scores); break;
-    case 1: KERNEL(attentionRows)(1, q + i * width, v, out + i * width, width, rows, headSize, scale, kt, stride, scores); break;
+#if MR > 5
+    case 5: KERNEL(attentionRows)(5, qi, v, oi, width, rows, headSize, scale, kt, stride, scores); break;
+#endif
+#if MR > 4
+    case 4: KERNEL(attentionRows)(4, qi, v, oi, width, rows, headSize, scale, kt, stride, scores); break;
+#endif
+#if MR > 3
+    case 3: KERNEL(attentionRows)(3, qi, v, oi, width, rows, headSize, scale, kt, stride, scores); break;
+#endif
+#if MR > 2
+    case 2: KERNEL(attentionRows)(2, qi, v, oi, width, rows, headSize, scale, kt, stride, scores); break;
+#endif
+    case 1: KERNEL(attentionRows)(1, qi, v, oi, width, rows, headSize, scale, kt, stride, scores); break;
     default: break;
     }
 }
@@ -257,27 +272,29 @@ static inline void KERNEL(transpose8)(f8 r[8]) {
     r[7] = __builtin_shufflevector(s3, s7, 4, 5, 6, 7, 12, 13, 14, 15);
 }
 
-/// Panels [firstPanel, endPanel) of `weight` into `packed` (the whole packed matrix).
-static void KERNEL(pack)(const float *weight, size_t inputs, size_t outputs, size_t firstPanel, size_t endPanel, float *packed) {
-    for (size_t p = firstPanel; p < endPanel; p++) {
-        float *panel = packed + p * 16 * inputs;
-        size_t column = p * 16;
-        size_t columns = outputs - column < 16 ? outputs - column : 16;
-        size_t k = 0;
-        if (columns == 16) {
-            for (; k + 8 <= inputs; k += 8) {
-                for (size_t half = 0; half < 16; half += 8) {
-                    f8 r[8];
-                    for (int t = 0; t < 8; t++) r[t] = KERNEL(load8)(weight + (column + half + t) * inputs + k);
-                    KERNEL(transpose8)(r);
-                    for (int t = 0; t < 8; t++) KERNEL(store8)(panel + (k + t) * 16 + half, r[t]);
-                }
+/// Panel p of `weight` (columns [16p, 16p + 16), zero past `outputs`) into `panel` (16·inputs floats).
+static void KERNEL(packPanel)(const float *weight, size_t inputs, size_t outputs, size_t p, float *panel) {
+    size_t column = p * 16;
+    size_t columns = outputs - column < 16 ? outputs - column : 16;
+    size_t k = 0;
+    if (columns == 16) {
+        for (; k + 8 <= inputs; k += 8) {
+            for (size_t half = 0; half < 16; half += 8) {
+                f8 r[8];
+                for (int t = 0; t < 8; t++) r[t] = KERNEL(load8)(weight + (column + half + t) * inputs + k);
+                KERNEL(transpose8)(r);
+                for (int t = 0; t < 8; t++) KERNEL(store8)(panel + (k + t) * 16 + half, r[t]);
             }
         }
-        for (; k < inputs; k++) {
-            for (size_t j = 0; j < 16; j++) panel[k * 16 + j] = j < columns ? weight[(column + j) * inputs + k] : 0;
-        }
     }
+    for (; k < inputs; k++) {
+        for (size_t j = 0; j < 16; j++) panel[k * 16 + j] = j < columns ? weight[(column + j) * inputs + k] : 0;
+    }
+}
+
+/// Panels [firstPanel, endPanel) of `weight` into `packed` (the whole packed matrix).
+static void KERNEL(pack)(const float *weight, size_t inputs, size_t outputs, size_t firstPanel, size_t endPanel, float *packed) {
+    for (size_t p = firstPanel; p < endPanel; p++) KERNEL(packPanel)(weight, inputs, outputs, p, packed + p * 16 * inputs);
 }
 
 #define KC 64
@@ -376,15 +393,23 @@ static void KERNEL(layernorm)(float *values, const float *residual, size_t rows,
     }
 }
 
-/// Rows [firstRow, endRow) of `output = input · weightᵀ + bias` from the packed weight, all columns,
-/// then the epilogue.
-static void KERNEL(linear)(const float *input, size_t inputs, size_t firstRow, size_t endRow,
-                           const float *packed, const float *bias, size_t outputs, float *output,
-                           int epilogue, const float *residual, const float *gamma, const float *beta, float epsilon) {
-    int gelu = epilogue == MNEMAP_EPILOGUE_GELU;
-    size_t panels = (outputs + 15) / 16;
-    for (size_t p = 0; p < panels; p++) {
-        const float *panel = packed + p * 16 * inputs;
+/// Rows [firstRow, endRow) and panels [firstPanel, endPanel) of `output = input · weightᵀ + bias`,
+/// then the epilogue. Panels come from `weights->packed`, or when it is NULL are packed here one at
+/// a time into `scratch` (16·inputs floats): the same arithmetic either way.
+static void KERNEL(linear)(const float *input, size_t firstRow, size_t endRow, const mnemap_linear_weights *weights,
+                           size_t firstPanel, size_t endPanel, float *output, const mnemap_epilogue *epilogue,
+                           float *scratch) {
+    size_t inputs = weights->inputs, outputs = weights->outputs;
+    const float *bias = weights->bias;
+    int gelu = epilogue->kind == MNEMAP_EPILOGUE_GELU;
+    for (size_t p = firstPanel; p < endPanel; p++) {
+        const float *panel;
+        if (weights->packed != NULL) {
+            panel = weights->packed + p * 16 * inputs;
+        } else {
+            KERNEL(packPanel)(weights->weight, inputs, outputs, p, scratch);
+            panel = scratch;
+        }
         size_t column = p * 16;
         size_t columns = outputs - column < 16 ? outputs - column : 16;
         size_t m = firstRow;
@@ -409,7 +434,8 @@ static void KERNEL(linear)(const float *input, size_t inputs, size_t firstRow, s
         default: break;
         }
     }
-    if (epilogue == MNEMAP_EPILOGUE_RESIDUAL_LAYERNORM) {
-        KERNEL(layernorm)(output + firstRow * outputs, residual + firstRow * outputs, endRow - firstRow, outputs, gamma, beta, epsilon);
+    if (epilogue->kind == MNEMAP_EPILOGUE_RESIDUAL_LAYERNORM) {
+        KERNEL(layernorm)(output + firstRow * outputs, epilogue->residual + firstRow * outputs, endRow - firstRow, outputs,
+                          epilogue->gamma, epilogue->beta, epilogue->epsilon);
     }
 }

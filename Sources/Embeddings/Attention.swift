@@ -12,9 +12,9 @@ enum Attention {
     ///
     /// `query`, `key`, `value` and `context` are `[rows, heads × headSize]`, row-major. One task per
     /// (sequence, head). When `headSize` is a multiple of 8 (MiniLM's is 32), the C kernel
-    /// `mnemap_attention_f32` runs it as two small matrix products (4 queries × 16 keys at a time
-    /// against the transposed keys, then 4 queries × 16 dimensions of `V`) around a softmax with a
-    /// vectorised `exp`; otherwise the scalar loop below.
+    /// `mnemap_attention_f32` runs it as two small matrix products (6 queries × 16 keys at a time
+    /// against the transposed keys, then 6 queries × 16 dimensions of `V`; 2 queries in the
+    /// portable build) around a softmax with a vectorised `exp`; otherwise the scalar loop below.
     static func work(
         query: UnsafePointer<Float>, key: UnsafePointer<Float>, value: UnsafePointer<Float>,
         context: UnsafeMutablePointer<Float>, sequences: [Range<Int>], heads: Int, headSize: Int,

@@ -38,27 +38,28 @@ struct BertEncoder: Sendable {
         let value = UnsafeMutablePointer<Float>.allocate(capacity: rows * h)
         let context = UnsafeMutablePointer<Float>.allocate(capacity: rows * h)
         let intermediate = UnsafeMutablePointer<Float>.allocate(capacity: rows * configuration.intermediateSize)
-        // Each weight matrix packed for the product kernel, one buffer per product of a layer
-        // (reused by the next layer): 7 MB for MiniLM.
-        // (All layers have the same shapes.)
-        func packed(_ linear: (BertWeights.Layer) -> BertWeights.Linear) -> UnsafeMutablePointer<Float> {
-            .allocate(capacity: weights.layers.first.map { MatrixMultiply.packedCount(linear($0)) } ?? 0)
-        }
-        let packedQuery = packed(\.query), packedKey = packed(\.key), packedValue = packed(\.value)
-        let packedAttentionOutput = packed(\.attentionOutput)
-        let packedIntermediate = packed(\.intermediate), packedOutput = packed(\.output)
-        defer {
-            for buffer in [hidden, attended, query, key, value, context, intermediate] { buffer.deallocate() }
-            for buffer in [packedQuery, packedKey, packedValue, packedAttentionOutput, packedIntermediate, packedOutput] { buffer.deallocate() }
-        }
         let level = self.level
         let epsilon = configuration.layerNormEpsilon
+        // Each weight matrix packed for the product kernel, one buffer per product of a layer
+        // (reused by the next layer; all layers have the same shapes): 7 MB for MiniLM. For a few
+        // rows (a short text alone) no buffers: the products pack their panels as they go.
+        let shared = rows >= MatrixMultiply.sharedPackingRows
+        func buffer(_ linear: (BertWeights.Layer) -> BertWeights.Linear) -> UnsafeMutablePointer<Float>? {
+            guard shared, let layer = weights.layers.first else { return nil }
+            return .allocate(capacity: MatrixMultiply.packedCount(linear(layer)))
+        }
+        let packedQuery = buffer(\.query), packedKey = buffer(\.key), packedValue = buffer(\.value)
+        let packedAttentionOutput = buffer(\.attentionOutput)
+        let packedIntermediate = buffer(\.intermediate), packedOutput = buffer(\.output)
+        defer {
+            for buffer in [hidden, attended, query, key, value, context, intermediate] { buffer.deallocate() }
+            for buffer in [packedQuery, packedKey, packedValue, packedAttentionOutput, packedIntermediate, packedOutput] { buffer?.deallocate() }
+        }
+        func pack(_ layer: BertWeights.Linear, into packed: UnsafeMutablePointer<Float>?) -> [Parallel.Work] {
+            packed.map { [MatrixMultiply.pack(layer, into: $0, level: level)] } ?? []
+        }
         func packQKV(_ layer: BertWeights.Layer) -> [Parallel.Work] {
-            [
-                MatrixMultiply.pack(layer.query, into: packedQuery, level: level),
-                MatrixMultiply.pack(layer.key, into: packedKey, level: level),
-                MatrixMultiply.pack(layer.value, into: packedValue, level: level),
-            ]
+            pack(layer.query, into: packedQuery) + pack(layer.key, into: packedKey) + pack(layer.value, into: packedValue)
         }
 
         // Five rounds per layer (one wait for all cores at the end of each); packing the weights of
@@ -69,14 +70,12 @@ struct BertEncoder: Sendable {
                 + (weights.layers.first.map(packQKV) ?? [])
         )
         for (index, layer) in weights.layers.enumerated() {
-            Parallel.run([
-                MatrixMultiply.pack(layer.attentionOutput, into: packedAttentionOutput, level: level),
+            Parallel.run(pack(layer.attentionOutput, into: packedAttentionOutput) + [
                 MatrixMultiply.linear(layer.query, packed: packedQuery, input: hidden, rows: rows, output: query, level: level),
                 MatrixMultiply.linear(layer.key, packed: packedKey, input: hidden, rows: rows, output: key, level: level),
                 MatrixMultiply.linear(layer.value, packed: packedValue, input: hidden, rows: rows, output: value, level: level),
             ])
-            Parallel.run([
-                MatrixMultiply.pack(layer.intermediate, into: packedIntermediate, level: level),
+            Parallel.run(pack(layer.intermediate, into: packedIntermediate) + [
                 Attention.work(
                     query: query, key: key, value: value, context: context,
                     sequences: ranges, heads: configuration.headCount, headSize: configuration.headSize,
@@ -84,8 +83,7 @@ struct BertEncoder: Sendable {
                 ),
             ])
             // attended = LN(context Wₒ + bₒ + hidden)
-            Parallel.run([
-                MatrixMultiply.pack(layer.output, into: packedOutput, level: level),
+            Parallel.run(pack(layer.output, into: packedOutput) + [
                 MatrixMultiply.linear(
                     layer.attentionOutput, packed: packedAttentionOutput, input: context, rows: rows, output: attended,
                     epilogue: .residualLayerNorm(residual: hidden, norm: layer.attentionNorm, epsilon: epsilon), level: level

@@ -49,33 +49,56 @@ enum MatrixMultiply {
         case residualLayerNorm(residual: UnsafePointer<Float>, norm: BertWeights.Norm, epsilon: Float)
     }
 
+    /// Below this many rows a forward pass does not pack the weights in rounds of their own: each
+    /// task packs the panels it uses into a buffer of its own (same arithmetic), which for a short
+    /// text costs less than writing and reading back 42 MB of packed weights.
+    static let sharedPackingRows = 64
+
     /// The tasks of `output[0..<rows] = input · weightᵀ + bias`, then `epilogue`, with the weight
-    /// packed by ``pack(_:into:level:)`` (in an earlier round).
+    /// packed by ``pack(_:into:level:)`` (in an earlier round), or packed panel by panel by each task
+    /// when `packed` is nil.
+    ///
+    /// Tasks take blocks of rows and all columns (so that the LayerNorm epilogue has whole rows);
+    /// without a packed weight and without LayerNorm, they take groups of panels and all rows instead,
+    /// so that each panel is packed once.
     static func linear(
-        _ layer: BertWeights.Linear, packed: UnsafePointer<Float>, input: UnsafePointer<Float>, rows: Int,
+        _ layer: BertWeights.Linear, packed: UnsafePointer<Float>?, input: UnsafePointer<Float>, rows: Int,
         output: UnsafeMutablePointer<Float>, epilogue: Epilogue = .none, level: KernelLevel
     ) -> Parallel.Work {
+        var weights = mnemap_linear_weights(weight: layer.weight, packed: packed, bias: layer.bias, inputs: layer.inputs, outputs: layer.outputs)
+        let panels = (layer.outputs + 15) / 16
+        var finish = mnemap_epilogue(kind: Int32(MNEMAP_EPILOGUE_NONE), residual: nil, gamma: nil, beta: nil, epsilon: 0)
+        switch epilogue {
+        case .none: break
+        case .gelu: finish.kind = Int32(MNEMAP_EPILOGUE_GELU)
+        case .residualLayerNorm(let residual, let norm, let epsilon):
+            finish = mnemap_epilogue(kind: Int32(MNEMAP_EPILOGUE_RESIDUAL_LAYERNORM), residual: residual, gamma: norm.gamma, beta: norm.beta, epsilon: epsilon)
+        }
+        if packed == nil, finish.kind != Int32(MNEMAP_EPILOGUE_RESIDUAL_LAYERNORM) {
+            let group = max(1, (panels + 4 * cores - 1) / (4 * cores))
+            return Parallel.Work(count: (panels + group - 1) / group) { task in
+                let done = mnemap_linear_f32(input, 0, rows, &weights, task * group, min(panels, (task + 1) * group), output, &finish, level.code)
+                precondition(done == 1, "out of memory for a panel of \(layer.inputs) floats")
+            }
+        }
         let block = rowsPerTask(rows)
         return Parallel.Work(count: (rows + block - 1) / block) { task in
-            let first = task * block, end = min(rows, first + block)
-            switch epilogue {
-            case .none, .gelu:
-                let kind = if case .gelu = epilogue { Int32(MNEMAP_EPILOGUE_GELU) } else { Int32(MNEMAP_EPILOGUE_NONE) }
-                mnemap_linear_f32(input, layer.inputs, first, end, packed, layer.bias, layer.outputs, output, kind, nil, nil, nil, 0, level.code)
-            case .residualLayerNorm(let residual, let norm, let epsilon):
-                mnemap_linear_f32(
-                    input, layer.inputs, first, end, packed, layer.bias, layer.outputs, output,
-                    Int32(MNEMAP_EPILOGUE_RESIDUAL_LAYERNORM), residual, norm.gamma, norm.beta, epsilon, level.code
-                )
-            }
+            let first = task * block
+            let done = mnemap_linear_f32(input, first, min(rows, first + block), &weights, 0, panels, output, &finish, level.code)
+            precondition(done == 1, "out of memory for a panel of \(layer.inputs) floats")
         }
     }
 
-    /// `output = input · weightᵀ + bias` in two rounds (pack, then multiply), for tests and probes.
+    /// `output = input · weightᵀ + bias` in two rounds (pack, then multiply), or in one without
+    /// packing first (`packFirst: false`), for tests and probes.
     static func linear(
         _ layer: BertWeights.Linear, input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>,
-        epilogue: Epilogue = .none, level: KernelLevel
+        epilogue: Epilogue = .none, packFirst: Bool = true, level: KernelLevel
     ) {
+        guard packFirst else {
+            Parallel.run([linear(layer, packed: nil, input: input, rows: rows, output: output, epilogue: epilogue, level: level)])
+            return
+        }
         let packed = UnsafeMutablePointer<Float>.allocate(capacity: packedCount(layer))
         defer { packed.deallocate() }
         Parallel.run([pack(layer, into: packed, level: level)])

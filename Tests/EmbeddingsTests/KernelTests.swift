@@ -177,6 +177,20 @@ struct KernelTests {
                             }
                             print("linear (\(level)) \(rows) × \(inputs) → \(outputs): max |error| \(worst.plain), GELU \(worst.gelu), residual + LayerNorm \(worst.norm)")
                             #expect(worst.plain <= 2e-6 && worst.gelu <= 2e-6 && worst.norm <= 1e-5, "\(rows) × \(inputs) → \(outputs)")
+                            // Without packing first (each task packs its panels): the same floats.
+                            var unpacked = [Float](repeating: .nan, count: rows * outputs)
+                            var unpackedGelu = unpacked, unpackedNormed = unpacked
+                            unpacked.withUnsafeMutableBufferPointer { MatrixMultiply.linear(layer, input: input, rows: rows, output: $0.baseAddress!, packFirst: false, level: level) }
+                            unpackedGelu.withUnsafeMutableBufferPointer { MatrixMultiply.linear(layer, input: input, rows: rows, output: $0.baseAddress!, epilogue: .gelu, packFirst: false, level: level) }
+                            residual.withUnsafeBufferPointer { r in
+                                unpackedNormed.withUnsafeMutableBufferPointer {
+                                    MatrixMultiply.linear(
+                                        layer, input: input, rows: rows, output: $0.baseAddress!,
+                                        epilogue: .residualLayerNorm(residual: r.baseAddress!, norm: norm, epsilon: 1e-12), packFirst: false, level: level
+                                    )
+                                }
+                            }
+                            #expect(unpacked == plain && unpackedGelu == gelu && unpackedNormed == normed)
                             // Row by row: the same floats, bit for bit.
                             for m in [0, rows - 1] {
                                 var alone = [Float](repeating: .nan, count: outputs)

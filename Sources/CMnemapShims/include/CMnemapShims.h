@@ -176,7 +176,7 @@ size_t mnemap_attention_scratch_count(size_t rows, size_t headSize);
 /// `context[i] = Σ_j softmax_j(scale · query[i]·key[j]) value[j]` over the `rows` keys of the
 /// sequence. The four matrices are row-major with rows `width` floats apart, each pointer at the
 /// head's first column of the sequence's first row; `headSize` floats per row are read or written.
-/// Scores are computed 4 query rows × 16 keys at a time on transposed keys, the softmax with a
+/// Scores are computed 6 query rows (2 in the portable build) × 16 keys at a time on transposed keys, the softmax with a
 /// vectorised exp. `scratch` holds `mnemap_attention_scratch_count(rows, headSize)` floats.
 /// Returns 0 (and does nothing) when `headSize` is not a multiple of 8, 1 otherwise.
 int mnemap_attention_f32(const float *query, const float *key, const float *value, float *context,
@@ -195,18 +195,39 @@ enum {
     MNEMAP_EPILOGUE_NONE = 0,
     /// GELU (exact, erf) on every output.
     MNEMAP_EPILOGUE_GELU = 1,
-    /// `row = LayerNorm(row + residual row)` with `gamma`, `beta`, `epsilon` (outputs wide).
+    /// `row = LayerNorm(row + residual row)` with `gamma`, `beta`, `epsilon` (outputs wide; the call
+    /// must cover all columns).
     MNEMAP_EPILOGUE_RESIDUAL_LAYERNORM = 2,
 };
 
-/// Rows [firstRow, endRow) of `output = input · weightᵀ + bias`, all `outputs` columns, with the
-/// weight packed by `mnemap_pack_f32`; `input` is row-major `rows` × `inputs`, `output` and
-/// `residual` `rows` × `outputs`. Each output is summed over the inputs in order, in chunks of 64
-/// added one after the other, then the bias is added: the same whatever the row range.
-void mnemap_linear_f32(const float *input, size_t inputs, size_t firstRow, size_t endRow,
-                       const float *packed, const float *bias, size_t outputs, float *output,
-                       int epilogue, const float *residual, const float *gamma, const float *beta, float epsilon,
-                       int level);
+typedef struct {
+    int kind;
+    const float *residual;
+    const float *gamma;
+    const float *beta;
+    float epsilon;
+} mnemap_epilogue;
+
+/// A linear layer: `weight` row-major `outputs` × `inputs` (PyTorch's `[out, in]`), `bias`, and
+/// the weight packed by `mnemap_pack_f32` or NULL.
+typedef struct {
+    const float *weight;
+    const float *packed;
+    const float *bias;
+    size_t inputs;
+    size_t outputs;
+} mnemap_linear_weights;
+
+/// Rows [firstRow, endRow) and columns [16·firstPanel, 16·endPanel) of
+/// `output = input · weightᵀ + bias` (`input` row-major with `inputs` floats per row, `output` and
+/// the epilogue's residual with `outputs`), then the epilogue on those rows. Panels come from
+/// `weights->packed`, or, when it is NULL, are packed by the call one at a time into a buffer of
+/// its own (cheaper for a few rows). Each output is summed over the inputs in order, in chunks of
+/// 64 added one after the other, then the bias is added: the same floats whatever the row and
+/// panel ranges and whether the weight came packed. Returns 0 (and does nothing) when the
+/// LayerNorm epilogue is asked for part of the columns or memory runs out, 1 otherwise.
+int mnemap_linear_f32(const float *input, size_t firstRow, size_t endRow, const mnemap_linear_weights *weights,
+                      size_t firstPanel, size_t endPanel, float *output, const mnemap_epilogue *epilogue, int level);
 
 /// LayerNorm in place over rows of `width` (biased variance, as torch.nn.LayerNorm), after adding
 /// `residual` (NULL for none).
