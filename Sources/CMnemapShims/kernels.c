@@ -1,5 +1,7 @@
 #include "CMnemapShims.h"
 
+#include <stdlib.h>
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -8,7 +10,11 @@ static int level = -1;
 int mnemap_kernel_level(void) {
     if (level < 0) {
         __builtin_cpu_init();
-        level = (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) ? 1 : 0;
+        int supported = (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) ? 1 : 0;
+        // MNEMAP_KERNEL_LEVEL=0 forces the portable code (to test it, or to compare).
+        const char *forced = getenv("MNEMAP_KERNEL_LEVEL");
+        if (forced != NULL && forced[0] == '0' && forced[1] == 0) supported = 0;
+        level = supported;
     }
     return level;
 }
@@ -159,61 +165,4 @@ float mnemap_l2sq_f32_f16(const float *a, const uint16_t *b, size_t n) { (void)a
 float mnemap_dot_f16_f16(const uint16_t *a, const uint16_t *b, size_t n) { (void)a; (void)b; (void)n; return 0; }
 float mnemap_l2sq_f16_f16(const uint16_t *a, const uint16_t *b, size_t n) { (void)a; (void)b; (void)n; return 0; }
 int32_t mnemap_dot_i8(const int8_t *a, const int8_t *b, size_t n) { int32_t s = 0; for (size_t i = 0; i < n; i++) s += (int32_t)a[i] * b[i]; return s; }
-#endif
-
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma")))
-static inline float finish8(__m256 lanes, const float *a, const float *b, size_t from, size_t n) {
-    float sum = hsum(lanes);
-    for (size_t k = from; k < n; k++) sum = sum + a[k] * b[k];
-    return sum;
-}
-
-__attribute__((target("avx2,fma")))
-float mnemap_dot8_f32(const float *a, const float *b, size_t n) {
-    __m256 acc = _mm256_setzero_ps();
-    size_t end = n & ~(size_t)7;
-    for (size_t k = 0; k < end; k += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(b + k), acc);
-    return finish8(acc, a, b, end, n);
-}
-
-__attribute__((target("avx2,fma")))
-void mnemap_tile4x2_f32(const float *input, size_t inputs, const float *weight, const float *bias,
-                        size_t outputs, float *output, size_t m, size_t n) {
-    const float *a0 = input + m * inputs, *a1 = a0 + inputs, *a2 = a1 + inputs, *a3 = a2 + inputs;
-    const float *w0 = weight + n * inputs, *w1 = w0 + inputs;
-    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-    size_t end = inputs & ~(size_t)7;
-    for (size_t k = 0; k < end; k += 8) {
-        __m256 v0 = _mm256_loadu_ps(w0 + k), v1 = _mm256_loadu_ps(w1 + k);
-        __m256 x = _mm256_loadu_ps(a0 + k);
-        c00 = _mm256_fmadd_ps(x, v0, c00); c01 = _mm256_fmadd_ps(x, v1, c01);
-        x = _mm256_loadu_ps(a1 + k);
-        c10 = _mm256_fmadd_ps(x, v0, c10); c11 = _mm256_fmadd_ps(x, v1, c11);
-        x = _mm256_loadu_ps(a2 + k);
-        c20 = _mm256_fmadd_ps(x, v0, c20); c21 = _mm256_fmadd_ps(x, v1, c21);
-        x = _mm256_loadu_ps(a3 + k);
-        c30 = _mm256_fmadd_ps(x, v0, c30); c31 = _mm256_fmadd_ps(x, v1, c31);
-    }
-    float *o = output + m * outputs + n;
-    o[0] = finish8(c00, a0, w0, end, inputs) + bias[n];
-    o[1] = finish8(c01, a0, w1, end, inputs) + bias[n + 1];
-    o += outputs;
-    o[0] = finish8(c10, a1, w0, end, inputs) + bias[n];
-    o[1] = finish8(c11, a1, w1, end, inputs) + bias[n + 1];
-    o += outputs;
-    o[0] = finish8(c20, a2, w0, end, inputs) + bias[n];
-    o[1] = finish8(c21, a2, w1, end, inputs) + bias[n + 1];
-    o += outputs;
-    o[0] = finish8(c30, a3, w0, end, inputs) + bias[n];
-    o[1] = finish8(c31, a3, w1, end, inputs) + bias[n + 1];
-}
-#else
-float mnemap_dot8_f32(const float *a, const float *b, size_t n) { float s = 0; for (size_t i = 0; i < n; i++) s += a[i] * b[i]; return s; }
-void mnemap_tile4x2_f32(const float *input, size_t inputs, const float *weight, const float *bias,
-                        size_t outputs, float *output, size_t m, size_t n) {
-    for (size_t i = 0; i < 4; i++) for (size_t j = 0; j < 2; j++)
-        output[(m + i) * outputs + n + j] = mnemap_dot8_f32(input + (m + i) * inputs, weight + (n + j) * inputs, inputs) + bias[n + j];
-}
 #endif

@@ -7,6 +7,14 @@
 struct BertEncoder: Sendable {
     let configuration: BertConfiguration
     let weights: BertWeights
+    /// The build of the vector kernels every step runs.
+    let level: KernelLevel
+
+    init(configuration: BertConfiguration, weights: BertWeights, level: KernelLevel = .best) {
+        self.configuration = configuration
+        self.weights = weights
+        self.level = level
+    }
 
     /// The mean-pooled last hidden state of each sequence, `[sequences.count × hiddenSize]`, row-major.
     ///
@@ -30,25 +38,72 @@ struct BertEncoder: Sendable {
         let value = UnsafeMutablePointer<Float>.allocate(capacity: rows * h)
         let context = UnsafeMutablePointer<Float>.allocate(capacity: rows * h)
         let intermediate = UnsafeMutablePointer<Float>.allocate(capacity: rows * configuration.intermediateSize)
+        let level = self.level
+        let epsilon = configuration.layerNormEpsilon
+        // Each weight matrix packed for the product kernel, one buffer per product of a layer
+        // (reused by the next layer; all layers have the same shapes): 7 MB for MiniLM. For a few
+        // rows (a short text alone) no buffers: the products pack their panels as they go.
+        let shared = rows >= MatrixMultiply.sharedPackingRows
+        func buffer(_ linear: (BertWeights.Layer) -> BertWeights.Linear) -> UnsafeMutablePointer<Float>? {
+            guard shared, let layer = weights.layers.first else { return nil }
+            return .allocate(capacity: MatrixMultiply.packedCount(linear(layer)))
+        }
+        let packedQuery = buffer(\.query), packedKey = buffer(\.key), packedValue = buffer(\.value)
+        let packedAttentionOutput = buffer(\.attentionOutput)
+        let packedIntermediate = buffer(\.intermediate), packedOutput = buffer(\.output)
         defer {
             for buffer in [hidden, attended, query, key, value, context, intermediate] { buffer.deallocate() }
+            for buffer in [packedQuery, packedKey, packedValue, packedAttentionOutput, packedIntermediate, packedOutput] { buffer?.deallocate() }
+        }
+        func pack(_ layer: BertWeights.Linear, into packed: UnsafeMutablePointer<Float>?) -> [Parallel.Work] {
+            packed.map { [MatrixMultiply.pack(layer, into: $0, level: level)] } ?? []
+        }
+        func packQKV(_ layer: BertWeights.Layer) -> [Parallel.Work] {
+            pack(layer.query, into: packedQuery) + pack(layer.key, into: packedKey) + pack(layer.value, into: packedValue)
         }
 
+        // Five rounds per layer (one wait for all cores at the end of each); packing the weights of
+        // the next product runs as extra tasks of the round before it.
         embed(sequences, into: hidden)
-        for layer in weights.layers {
-            linear(layer.query, hidden, rows, query)
-            linear(layer.key, hidden, rows, key)
-            linear(layer.value, hidden, rows, value)
-            Attention.apply(
-                query: query, key: key, value: value, context: context,
-                sequences: ranges, heads: configuration.headCount, headSize: configuration.headSize
-            )
-            linear(layer.attentionOutput, context, rows, attended)
-            norm(layer.attentionNorm, attended, adding: hidden, rows)
-            linear(layer.intermediate, attended, rows, intermediate)
-            GELU.apply(intermediate, count: rows * configuration.intermediateSize)
-            linear(layer.output, intermediate, rows, hidden)
-            norm(layer.outputNorm, hidden, adding: attended, rows)
+        Parallel.run(
+            [LayerNorm.work(hidden, adding: nil, rows: rows, width: h, norm: weights.embeddingNorm, epsilon: epsilon, level: level)]
+                + (weights.layers.first.map(packQKV) ?? [])
+        )
+        for (index, layer) in weights.layers.enumerated() {
+            Parallel.run(pack(layer.attentionOutput, into: packedAttentionOutput) + [
+                MatrixMultiply.linear(layer.query, packed: packedQuery, input: hidden, rows: rows, output: query, level: level),
+                MatrixMultiply.linear(layer.key, packed: packedKey, input: hidden, rows: rows, output: key, level: level),
+                MatrixMultiply.linear(layer.value, packed: packedValue, input: hidden, rows: rows, output: value, level: level),
+            ])
+            Parallel.run(pack(layer.intermediate, into: packedIntermediate) + [
+                Attention.work(
+                    query: query, key: key, value: value, context: context,
+                    sequences: ranges, heads: configuration.headCount, headSize: configuration.headSize,
+                    level: level
+                ),
+            ])
+            // attended = LN(context Wₒ + bₒ + hidden)
+            Parallel.run(pack(layer.output, into: packedOutput) + [
+                MatrixMultiply.linear(
+                    layer.attentionOutput, packed: packedAttentionOutput, input: context, rows: rows, output: attended,
+                    epilogue: .residualLayerNorm(residual: hidden, norm: layer.attentionNorm, epsilon: epsilon), level: level
+                ),
+            ])
+            // intermediate = GELU(attended W₁ + b₁)
+            let next = index + 1 < weights.layers.count ? packQKV(weights.layers[index + 1]) : []
+            Parallel.run(next + [
+                MatrixMultiply.linear(
+                    layer.intermediate, packed: packedIntermediate, input: attended, rows: rows, output: intermediate,
+                    epilogue: .gelu, level: level
+                ),
+            ])
+            // hidden = LN(intermediate W₂ + b₂ + attended)
+            Parallel.run([
+                MatrixMultiply.linear(
+                    layer.output, packed: packedOutput, input: intermediate, rows: rows, output: hidden,
+                    epilogue: .residualLayerNorm(residual: attended, norm: layer.outputNorm, epsilon: epsilon), level: level
+                ),
+            ])
         }
 
         pooled.withUnsafeMutableBufferPointer { out in
@@ -78,20 +133,5 @@ struct BertEncoder: Sendable {
                 row += 1
             }
         }
-        norm(weights.embeddingNorm, hidden, adding: nil, row)
-    }
-
-    private func linear(_ layer: BertWeights.Linear, _ input: UnsafePointer<Float>, _ rows: Int, _ output: UnsafeMutablePointer<Float>) {
-        MatrixMultiply.linear(
-            input: input, rows: rows, inputs: layer.inputs,
-            weight: layer.weight, bias: layer.bias, outputs: layer.outputs, output: output
-        )
-    }
-
-    private func norm(_ weights: BertWeights.Norm, _ values: UnsafeMutablePointer<Float>, adding residual: UnsafePointer<Float>?, _ rows: Int) {
-        LayerNorm.apply(
-            values, adding: residual, rows: rows, width: configuration.hiddenSize,
-            gamma: weights.gamma, beta: weights.beta, epsilon: configuration.layerNormEpsilon
-        )
     }
 }

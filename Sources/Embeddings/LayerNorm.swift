@@ -1,45 +1,38 @@
-import Foundation
+import CMnemapShims
 
 /// Layer normalisation over the last dimension, as `torch.nn.LayerNorm` computes it:
 /// `(x - mean) / sqrt(variance + epsilon) * gamma + beta`, variance biased (divided by the width).
+/// The C kernel `mnemap_layernorm_f32` (also the epilogue of the products before each LayerNorm).
 enum LayerNorm {
-    /// Normalises each of `rows` rows of `width` floats in `values`, in place, after adding `residual` when given.
-    static func apply(
+    /// The tasks that normalise each of `rows` rows of `width` floats in `values`, in place, after
+    /// adding `residual` when given.
+    static func work(
         _ values: UnsafeMutablePointer<Float>, adding residual: UnsafePointer<Float>?, rows: Int, width: Int,
-        gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, epsilon: Float
-    ) {
+        norm: BertWeights.Norm, epsilon: Float, level: KernelLevel
+    ) -> Parallel.Work {
         let rowsPerTask = 64
-        Parallel.forEach((rows + rowsPerTask - 1) / rowsPerTask) { task in
-            for row in (task * rowsPerTask)..<min(rows, (task + 1) * rowsPerTask) {
-                let x = values + row * width
-                if let residual {
-                    let r = residual + row * width
-                    for i in 0..<width { x[i] += r[i] }
-                }
-                var sum: Float = 0
-                for i in 0..<width { sum += x[i] }
-                let mean = sum / Float(width)
-                var squares: Float = 0
-                for i in 0..<width {
-                    let centred = x[i] - mean
-                    squares += centred * centred
-                }
-                let scale = 1 / (squares / Float(width) + epsilon).squareRoot()
-                for i in 0..<width { x[i] = (x[i] - mean) * scale * gamma[i] + beta[i] }
-            }
+        return Parallel.Work(count: (rows + rowsPerTask - 1) / rowsPerTask) { task in
+            let first = task * rowsPerTask
+            mnemap_layernorm_f32(
+                values + first * width, residual.map { $0 + first * width }, min(rowsPerTask, rows - first), width,
+                norm.gamma, norm.beta, epsilon, level.code
+            )
         }
     }
 }
 
 /// The exact GELU of BERT's `hidden_act: "gelu"`: `x · Φ(x) = 0.5 · x · (1 + erf(x / √2))`.
+///
+/// `erf` is the C kernels' vectorised rational approximation (Eigen's), at most 4.7e-7 from the
+/// true value (libm's `erff`, which it replaces, was called per element and took 12 % of the
+/// forward pass). The encoder applies it as the epilogue of the intermediate product, the same
+/// arithmetic as here.
 enum GELU {
-    static func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {
+    static func apply(_ values: UnsafeMutablePointer<Float>, count: Int, level: KernelLevel) {
         let chunk = 16_384
         Parallel.forEach((count + chunk - 1) / chunk) { task in
-            for i in (task * chunk)..<min(count, (task + 1) * chunk) {
-                let x = values[i]
-                values[i] = 0.5 * x * (1 + erf(x * 0.707_106_781_186_547_5))
-            }
+            let start = task * chunk
+            mnemap_gelu_f32(values + start, min(chunk, count - start), level.code)
         }
     }
 }

@@ -1,132 +1,107 @@
 import CMnemapShims
+import Foundation
 
-/// The matrix product of a linear layer, `output = input · weightᵀ + bias`, with the weight in
-/// PyTorch's `[out, in]` layout, read in place from the mapped safetensors file.
+/// The matrix products of linear layers, `output = input · weightᵀ + bias`, with the weight in
+/// PyTorch's `[out, in]` layout as mapped from the safetensors file.
 ///
-/// Each output element is a dot product of an input row and a weight row, both contiguous. The
-/// kernel computes a tile of 4 input rows × 2 weight rows at once with eight `SIMD4<Float>`
-/// accumulators, so that each loaded vector is used 2 or 4 times and nothing spills from
-/// registers. The work is cut into blocks of input rows × weight rows sized to stay in the L2
-/// cache, and the blocks run on all cores.
-/// Every output element is summed in the same order whatever the blocking or the batch, so a
-/// sentence gets bit-identical vectors alone or in a batch.
+/// The C kernel (`mnemap_linear_f32`, AVX2+FMA or portable) reads the weight through panels: 16
+/// output columns transposed so that each input index gives 16 consecutive floats. A forward pass
+/// packs each weight matrix once into a buffer of its own (under 1 % of the product's time, done as
+/// extra tasks of the round before the product), then a tile of 6 input rows × 16 columns keeps 12
+/// AVX2 accumulators (2 × 16 and 8 SSE accumulators in the portable build). Each output is summed
+/// over the inputs in order, in chunks of 64 added one after the other, whatever the tile and the
+/// batch: a sentence gets bit-identical vectors alone or in a batch.
+///
+/// Products run one task per block of input rows, all columns, so that a task can finish its rows
+/// with GELU or with the residual and LayerNorm (the "epilogue") without another round.
 enum MatrixMultiply {
-    /// Whether the AVX2/FMA kernels (in C, chosen at run time) compute the tiles and dot products.
-    /// Within one process every product goes one way, so a text still gets the same vector bit for
-    /// bit alone or in any batch.
-    static let accelerated = mnemap_kernel_level() != 0
+    /// Panels (16 columns each) packed per task.
+    static let panelsPerPackTask = 8
 
-    /// Input rows per block.
-    static let rowBlock = 32
+    private static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
-    /// `output[m][n] = Σ_k input[m][k] · weight[n][k] + bias[n]` for `m < rows`, `n < outputs`, `k < inputs`.
+    /// Input rows per task: about four tasks per core, a multiple of 6 (the AVX2 tile), at most 96
+    /// (so that the block of input rows stays in L2 while the panels go by).
+    static func rowsPerTask(_ rows: Int) -> Int {
+        let share = (rows + 4 * cores - 1) / (4 * cores)
+        return min(96, max(6, (share + 5) / 6 * 6))
+    }
+
+    /// Floats of `layer`'s packed weight.
+    static func packedCount(_ layer: BertWeights.Linear) -> Int {
+        mnemap_packed_count(layer.inputs, layer.outputs)
+    }
+
+    /// The tasks that pack `layer`'s weight into `packed` (``packedCount(_:)`` floats).
+    static func pack(_ layer: BertWeights.Linear, into packed: UnsafeMutablePointer<Float>, level: KernelLevel) -> Parallel.Work {
+        let panels = (layer.outputs + 15) / 16
+        return Parallel.Work(count: (panels + panelsPerPackTask - 1) / panelsPerPackTask) { task in
+            let first = task * panelsPerPackTask
+            mnemap_pack_f32(layer.weight, layer.inputs, layer.outputs, first, min(panels, first + panelsPerPackTask), packed, level.code)
+        }
+    }
+
+    /// What a product does to its rows after the bias.
+    enum Epilogue {
+        case none
+        case gelu
+        /// `row = LayerNorm(row + residual row)`.
+        case residualLayerNorm(residual: UnsafePointer<Float>, norm: BertWeights.Norm, epsilon: Float)
+    }
+
+    /// Below this many rows a forward pass does not pack the weights in rounds of their own: each
+    /// task packs the panels it uses into a buffer of its own (same arithmetic), which for a short
+    /// text costs less than writing and reading back 42 MB of packed weights.
+    static let sharedPackingRows = 64
+
+    /// The tasks of `output[0..<rows] = input · weightᵀ + bias`, then `epilogue`, with the weight
+    /// packed by ``pack(_:into:level:)`` (in an earlier round), or packed panel by panel by each task
+    /// when `packed` is nil.
+    ///
+    /// Tasks take blocks of rows and all columns (so that the LayerNorm epilogue has whole rows);
+    /// without a packed weight and without LayerNorm, they take groups of panels and all rows instead,
+    /// so that each panel is packed once.
     static func linear(
-        input: UnsafePointer<Float>, rows: Int, inputs: Int,
-        weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, outputs: Int,
-        output: UnsafeMutablePointer<Float>
-    ) {
-        // About 96 KiB of weight rows per block, an even number of them.
-        let columnBlock = min(outputs, max(2, (24_576 / inputs) & ~1))
-        let rowBlocks = (rows + rowBlock - 1) / rowBlock
-        let columnBlocks = (outputs + columnBlock - 1) / columnBlock
-        Parallel.forEach(rowBlocks * columnBlocks) { task in
-            let rowStart = (task / columnBlocks) * rowBlock
-            let columnStart = (task % columnBlocks) * columnBlock
-            block(
-                input: input, inputs: inputs, weight: weight, bias: bias, outputs: outputs, output: output,
-                rows: rowStart..<min(rows, rowStart + rowBlock),
-                columns: columnStart..<min(outputs, columnStart + columnBlock)
-            )
+        _ layer: BertWeights.Linear, packed: UnsafePointer<Float>?, input: UnsafePointer<Float>, rows: Int,
+        output: UnsafeMutablePointer<Float>, epilogue: Epilogue = .none, level: KernelLevel
+    ) -> Parallel.Work {
+        var weights = mnemap_linear_weights(weight: layer.weight, packed: packed, bias: layer.bias, inputs: layer.inputs, outputs: layer.outputs)
+        let panels = (layer.outputs + 15) / 16
+        var finish = mnemap_epilogue(kind: Int32(MNEMAP_EPILOGUE_NONE), residual: nil, gamma: nil, beta: nil, epsilon: 0)
+        switch epilogue {
+        case .none: break
+        case .gelu: finish.kind = Int32(MNEMAP_EPILOGUE_GELU)
+        case .residualLayerNorm(let residual, let norm, let epsilon):
+            finish = mnemap_epilogue(kind: Int32(MNEMAP_EPILOGUE_RESIDUAL_LAYERNORM), residual: residual, gamma: norm.gamma, beta: norm.beta, epsilon: epsilon)
+        }
+        if packed == nil, finish.kind != Int32(MNEMAP_EPILOGUE_RESIDUAL_LAYERNORM) {
+            let group = max(1, (panels + 4 * cores - 1) / (4 * cores))
+            return Parallel.Work(count: (panels + group - 1) / group) { task in
+                let done = mnemap_linear_f32(input, 0, rows, &weights, task * group, min(panels, (task + 1) * group), output, &finish, level.code)
+                precondition(done == 1, "out of memory for a panel of \(layer.inputs) floats")
+            }
+        }
+        let block = rowsPerTask(rows)
+        return Parallel.Work(count: (rows + block - 1) / block) { task in
+            let first = task * block
+            let done = mnemap_linear_f32(input, first, min(rows, first + block), &weights, 0, panels, output, &finish, level.code)
+            precondition(done == 1, "out of memory for a panel of \(layer.inputs) floats")
         }
     }
 
-    private static func block(
-        input: UnsafePointer<Float>, inputs: Int,
-        weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, outputs: Int,
-        output: UnsafeMutablePointer<Float>,
-        rows: Range<Int>, columns: Range<Int>
+    /// `output = input · weightᵀ + bias` in two rounds (pack, then multiply), or in one without
+    /// packing first (`packFirst: false`), for tests and probes.
+    static func linear(
+        _ layer: BertWeights.Linear, input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>,
+        epilogue: Epilogue = .none, packFirst: Bool = true, level: KernelLevel
     ) {
-        var n = columns.lowerBound
-        while n + 2 <= columns.upperBound {
-            var m = rows.lowerBound
-            while m + 4 <= rows.upperBound {
-                tile4x2(input: input, inputs: inputs, weight: weight, bias: bias, outputs: outputs, output: output, row: m, column: n)
-                m += 4
-            }
-            while m < rows.upperBound {
-                for column in n..<(n + 2) {
-                    output[m * outputs + column] = dot(input + m * inputs, weight + column * inputs, inputs) + bias[column]
-                }
-                m += 1
-            }
-            n += 2
-        }
-        if n < columns.upperBound {
-            for m in rows {
-                output[m * outputs + n] = dot(input + m * inputs, weight + n * inputs, inputs) + bias[n]
-            }
-        }
-    }
-
-    /// Four input rows times two weight rows: eight `SIMD4<Float>` accumulators, two weight vectors,
-    /// one input vector and a product fit the sixteen vector registers of baseline x86-64 (SSE),
-    /// whose two-operand instructions need the spare one (measured: 4 × 3 spills and runs 30 % slower).
-    @inline(__always)
-    private static func tile4x2(
-        input: UnsafePointer<Float>, inputs: Int,
-        weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, outputs: Int,
-        output: UnsafeMutablePointer<Float>, row m: Int, column n: Int
-    ) {
-        if accelerated {
-            mnemap_tile4x2_f32(input, inputs, weight, bias, outputs, output, m, n)
+        guard packFirst else {
+            Parallel.run([linear(layer, packed: nil, input: input, rows: rows, output: output, epilogue: epilogue, level: level)])
             return
         }
-        let a0 = UnsafeRawPointer(input + m * inputs), a1 = UnsafeRawPointer(input + (m + 1) * inputs)
-        let a2 = UnsafeRawPointer(input + (m + 2) * inputs), a3 = UnsafeRawPointer(input + (m + 3) * inputs)
-        let w0 = UnsafeRawPointer(weight + n * inputs), w1 = UnsafeRawPointer(weight + (n + 1) * inputs)
-        var c00 = SIMD4<Float>(), c01 = SIMD4<Float>(), c10 = SIMD4<Float>(), c11 = SIMD4<Float>()
-        var c20 = SIMD4<Float>(), c21 = SIMD4<Float>(), c30 = SIMD4<Float>(), c31 = SIMD4<Float>()
-        let vectorEnd = inputs & ~3
-        var offset = 0
-        while offset < vectorEnd * 4 {
-            let v0 = w0.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self)
-            let v1 = w1.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self)
-            let x0 = a0.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self)
-            c00 += x0 * v0; c01 += x0 * v1
-            let x1 = a1.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self)
-            c10 += x1 * v0; c11 += x1 * v1
-            let x2 = a2.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self)
-            c20 += x2 * v0; c21 += x2 * v1
-            let x3 = a3.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self)
-            c30 += x3 * v0; c31 += x3 * v1
-            offset += 16
-        }
-        @inline(__always) func finish(_ i: Int, _ j: Int, _ lanes: SIMD4<Float>) {
-            var sum = lanes.sum()
-            for k in vectorEnd..<inputs { sum += input[(m + i) * inputs + k] * weight[(n + j) * inputs + k] }
-            output[(m + i) * outputs + n + j] = sum + bias[n + j]
-        }
-        finish(0, 0, c00); finish(0, 1, c01)
-        finish(1, 0, c10); finish(1, 1, c11)
-        finish(2, 0, c20); finish(2, 1, c21)
-        finish(3, 0, c30); finish(3, 1, c31)
-    }
-
-    /// A dot product summed in the same order as one lane of `tile4x2`, so that rows outside
-    /// full tiles get exactly the values they would get inside one.
-    @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
-        if accelerated { return mnemap_dot8_f32(a, b, count) }
-        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
-        var accumulator = SIMD4<Float>()
-        let vectorEnd = count & ~3
-        var offset = 0
-        while offset < vectorEnd * 4 {
-            accumulator += ra.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self) * rb.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self)
-            offset += 16
-        }
-        var sum = accumulator.sum()
-        for k in vectorEnd..<count { sum += a[k] * b[k] }
-        return sum
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: packedCount(layer))
+        defer { packed.deallocate() }
+        Parallel.run([pack(layer, into: packed, level: level)])
+        Parallel.run([linear(layer, packed: packed, input: input, rows: rows, output: output, epilogue: epilogue, level: level)])
     }
 }

@@ -34,7 +34,12 @@ public final class MiniLMEmbedder: Embedder, @unchecked Sendable {
     ///   - batchSize: Texts per forward pass (32 as in sentence-transformers).
     /// - Throws: ``EmbeddingError/modelNotInstalled(path:)`` when a file is missing (install with
     ///   `scripts/install-model.sh`), ``SafeTensorsError`` or ``EmbeddingError`` when a file is damaged or of another model.
-    public init(folder: String = ModelStore.miniLMDirectory(), normalize: Bool = true, batchSize: Int = 32) throws {
+    public convenience init(folder: String = ModelStore.miniLMDirectory(), normalize: Bool = true, batchSize: Int = 32) throws {
+        try self.init(folder: folder, normalize: normalize, batchSize: batchSize, level: .best)
+    }
+
+    /// The same at a chosen build of the vector kernels (tests run the portable one beside the best).
+    init(folder: String, normalize: Bool, batchSize: Int, level: KernelLevel) throws {
         func file(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
         let files = FileManager.default
         for required in ["config.json", "model.safetensors"] where !files.fileExists(atPath: file(required)) {
@@ -59,7 +64,7 @@ public final class MiniLMEmbedder: Embedder, @unchecked Sendable {
         self.configuration = configuration
         self.normalizes = normalize
         self.batchSize = max(1, batchSize)
-        self.encoder = BertEncoder(configuration: configuration, weights: weights)
+        self.encoder = BertEncoder(configuration: configuration, weights: weights, level: level)
     }
 
     public func embed(_ texts: [String]) throws -> [[Float]] {

@@ -1,4 +1,4 @@
-import Embeddings
+@testable import Embeddings
 import Foundation
 import Synchronization
 import Testing
@@ -47,6 +47,29 @@ struct MiniLMEmbedderTests {
             if similarity < worst.cosine { worst = (similarity, id) }
         }
         print("MiniLM: worst cosine \(worst.cosine) (sentence \(worst.id)) over \(embeddedIDs.count) sentences")
+    }
+
+    /// The portable build of the kernels (what a CPU without AVX2 runs; `MNEMAP_KERNEL_LEVEL=0`
+    /// forces it for a whole process) against the reference too, when the suite itself runs AVX2.
+    @Test(.enabled(if: KernelLevel.best != .portable))
+    func thePortableKernelsMatchTheReferenceToo() throws {
+        let reference = try Reference.load()
+        let portable = try MiniLMEmbedder(folder: installedModelFolder(), normalize: true, batchSize: 32, level: .portable)
+        #if DEBUG
+        let ids = [3, 29, 49]  // unoptimised Swift products: a few short sentences
+        #else
+        let ids = embeddedIDs
+        #endif
+        let vectors = try portable.embed(ids.map { reference.sentences[$0].text })
+        let best = try embeddedVectors.get()
+        for (index, id) in ids.enumerated() {
+            #expect(cosine(vectors[index], reference.normalized[id]) >= 0.9999, "sentence \(id)")
+            if let position = embeddedIDs.firstIndex(of: id) {
+                #expect(maximumDifference(vectors[index], best[position]) <= 1e-5, "sentence \(id)")
+            }
+        }
+        let alone = try portable.embed(reference.sentences[ids[1]].text)
+        #expect(alone == vectors[1])
     }
 
     @Test func unnormalizedVectorsMatchTheMeanPooledReference() throws {

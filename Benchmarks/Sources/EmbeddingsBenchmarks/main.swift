@@ -47,7 +47,7 @@ func cpuSeconds() -> Double {
 }
 
 func usage() -> Never {
-    FileHandle.standardError.write(Data("usage: EmbeddingsBenchmarks load [--folder DIR] | embed --passages FILE [--n N] [--batch B] [--out FILE] [--folder DIR] | kernels [--rows R]\n".utf8))
+    FileHandle.standardError.write(Data("usage: EmbeddingsBenchmarks load [--folder DIR] | embed --passages FILE [--n N] [--batch B] [--out FILE] [--folder DIR] | query [--runs N] [--folder DIR] | kernels [--rows R]\n".utf8))
     exit(2)
 }
 
@@ -78,6 +78,28 @@ case "load":
         "load_ms": String(format: "%.2f", (loaded - start) * 1000),
         "first_vector_ms": String(format: "%.2f", (first - loaded) * 1000),
         "VmHWM_kB": "\(status("VmHWM"))",
+    ])
+
+case "query":
+    // One short query at a time, as an agent embeds its questions: the latency of a warm call.
+    let embedder = try MiniLMEmbedder(folder: folder)
+    let query = "How do I read a file line by line?"
+    _ = try embedder.embed(query)
+    let runs = Int(options["runs"] ?? "50") ?? 50
+    var times: [Double] = []
+    let cpuStart = cpuSeconds()
+    for _ in 0..<runs {
+        let start = now()
+        _ = try embedder.embed(query)
+        times.append((now() - start) * 1000)
+    }
+    let cpu = cpuSeconds() - cpuStart
+    times.sort()
+    report([
+        "runs": "\(runs)", "tokens": "\(embedder.tokenizer.encode(query).count)",
+        "median_ms": String(format: "%.2f", times[runs / 2]),
+        "min_ms": String(format: "%.2f", times[0]),
+        "cpu_ms_per_query": String(format: "%.2f", cpu * 1000 / Double(runs)),
     ])
 
 case "embed":

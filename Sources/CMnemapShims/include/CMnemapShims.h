@@ -154,6 +154,7 @@ extern "C" {
 // time when the CPU has them; `mnemap_kernel_level` says whether they can be used.
 
 /// 1 when the AVX2/FMA/F16C kernels below run on this CPU, 0 when the caller must use its own.
+/// Read once per process; the environment variable `MNEMAP_KERNEL_LEVEL=0` makes it 0 (portable code).
 int mnemap_kernel_level(void);
 /// Σ a[i]·b[i] over Float32 (AVX2+FMA, four accumulators).
 float mnemap_dot_f32(const float *a, const float *b, size_t count);
@@ -173,18 +174,88 @@ int32_t mnemap_dot_i8(const int8_t *a, const int8_t *b, size_t count);
 #endif
 #endif
 
-#ifndef CMNEMAP_SHIMS_GEMM_H
-#define CMNEMAP_SHIMS_GEMM_H
+#ifndef CMNEMAP_SHIMS_EMBED_H
+#define CMNEMAP_SHIMS_EMBED_H
 #ifdef __cplusplus
 extern "C" {
 #endif
-/// A dot product for the embedder (AVX2+FMA; check `mnemap_kernel_level` first): one 8-lane
-/// accumulator, then the tail, so that it equals each output of `mnemap_tile4x2_f32` bit for bit.
-float mnemap_dot8_f32(const float *a, const float *b, size_t count);
-/// output[(m+i)·outputs + n+j] = dot(input row m+i, weight row n+j) + bias[n+j] for i < 4, j < 2,
-/// each output summed exactly as `mnemap_dot8_f32` sums it.
-void mnemap_tile4x2_f32(const float *input, size_t inputs, const float *weight, const float *bias,
-                        size_t outputs, float *output, size_t m, size_t n);
+// MARK: - The embedder's element-wise and attention kernels
+//
+// One source (embed_kernels_body.h) compiled for AVX2+FMA and for the baseline target. `level` is
+// the level to run at: 0 runs the baseline build, anything above it the AVX2 build when
+// `mnemap_kernel_level()` allows it (else the baseline build). The two builds give slightly
+// different results (FMA contraction), each deterministic.
+
+/// GELU in place: `0.5·x·(1 + erf(x/√2))` with a vectorised erf (at most 1.2e-7 off).
+void mnemap_gelu_f32(float *values, size_t count, int level);
+/// y[i] = erf(x[i]) by the kernels' approximation (for tests).
+void mnemap_erf_f32(const float *x, float *y, size_t count, int level);
+/// y[i] = exp(x[i]) by the kernels' approximation (for tests); inputs clamped to [-87.33, 88.72].
+void mnemap_exp_f32(const float *x, float *y, size_t count, int level);
+
+/// Floats of scratch that `mnemap_attention_f32` needs for a sequence of `rows` tokens.
+size_t mnemap_attention_scratch_count(size_t rows, size_t headSize);
+/// Self-attention of one sequence and one head: for each of the `rows` query rows `i`,
+/// `context[i] = Σ_j softmax_j(scale · query[i]·key[j]) value[j]` over the `rows` keys of the
+/// sequence. The four matrices are row-major with rows `width` floats apart, each pointer at the
+/// head's first column of the sequence's first row; `headSize` floats per row are read or written.
+/// Scores are computed 6 query rows (2 in the portable build) × 16 keys at a time on transposed keys, the softmax with a
+/// vectorised exp. `scratch` holds `mnemap_attention_scratch_count(rows, headSize)` floats.
+/// Returns 0 (and does nothing) when `headSize` is not a multiple of 8, 1 otherwise.
+int mnemap_attention_f32(const float *query, const float *key, const float *value, float *context,
+                         size_t rows, size_t width, size_t headSize, float scale, float *scratch, int level);
+
+/// Floats of a weight of `outputs` × `inputs` packed for `mnemap_linear_f32`: panels of 16 rows
+/// (output columns), each transposed to `inputs` × 16, the last one zero-padded.
+size_t mnemap_packed_count(size_t inputs, size_t outputs);
+/// Packs panels [firstPanel, endPanel) of `weight` (row-major `outputs` × `inputs`, PyTorch's
+/// `[out, in]`) into `packed` (`mnemap_packed_count` floats); panel p holds columns [16p, 16p + 16).
+void mnemap_pack_f32(const float *weight, size_t inputs, size_t outputs, size_t firstPanel, size_t endPanel,
+                     float *packed, int level);
+
+/// What `mnemap_linear_f32` does to its rows after the product.
+enum {
+    MNEMAP_EPILOGUE_NONE = 0,
+    /// GELU (exact, erf) on every output.
+    MNEMAP_EPILOGUE_GELU = 1,
+    /// `row = LayerNorm(row + residual row)` with `gamma`, `beta`, `epsilon` (outputs wide; the call
+    /// must cover all columns).
+    MNEMAP_EPILOGUE_RESIDUAL_LAYERNORM = 2,
+};
+
+typedef struct {
+    int kind;
+    const float *residual;
+    const float *gamma;
+    const float *beta;
+    float epsilon;
+} mnemap_epilogue;
+
+/// A linear layer: `weight` row-major `outputs` × `inputs` (PyTorch's `[out, in]`), `bias`, and
+/// the weight packed by `mnemap_pack_f32` or NULL.
+typedef struct {
+    const float *weight;
+    const float *packed;
+    const float *bias;
+    size_t inputs;
+    size_t outputs;
+} mnemap_linear_weights;
+
+/// Rows [firstRow, endRow) and columns [16·firstPanel, 16·endPanel) of
+/// `output = input · weightᵀ + bias` (`input` row-major with `inputs` floats per row, `output` and
+/// the epilogue's residual with `outputs`), then the epilogue on those rows. Panels come from
+/// `weights->packed`, or, when it is NULL, are packed by the call one at a time into a buffer of
+/// its own (cheaper for a few rows). Each output is summed over the inputs in order, in chunks of
+/// 64 added one after the other, then the bias is added: the same floats whatever the row and
+/// panel ranges and whether the weight came packed. Returns 0 (and does nothing) when the
+/// LayerNorm epilogue is asked for part of the columns or memory runs out, 1 otherwise.
+int mnemap_linear_f32(const float *input, size_t firstRow, size_t endRow, const mnemap_linear_weights *weights,
+                      size_t firstPanel, size_t endPanel, float *output, const mnemap_epilogue *epilogue, int level);
+
+/// LayerNorm in place over rows of `width` (biased variance, as torch.nn.LayerNorm), after adding
+/// `residual` (NULL for none).
+void mnemap_layernorm_f32(float *values, const float *residual, size_t rows, size_t width,
+                          const float *gamma, const float *beta, float epsilon, int level);
 #ifdef __cplusplus
 }
 #endif
