@@ -15,6 +15,9 @@ struct ToolError: Error, Sendable, CustomStringConvertible {
     static func message(for error: any Error) -> String {
         switch error {
         case let error as ToolError: error.message
+        // The store's own hints name shell commands; a model has tools instead.
+        case MemoryError.notFound(let id): "no memory with id \(id); find ids with search_memory or list_memories."
+        case MemoryError.unknownNamespace(let namespace): "no memory is in namespace '\(namespace)' or below it; list_namespaces lists them."
         case let error as MemoryError: error.description
         default: "the tool failed unexpectedly: \(error)"
         }
