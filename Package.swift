@@ -92,6 +92,7 @@ let package = Package(
             name: "MnemapServer",
             dependencies: [
                 "Mnemap",
+                "MnemapMCP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
