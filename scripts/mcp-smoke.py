@@ -3,7 +3,8 @@
 
 Uses the `mcp` package from PyPI (the official Python SDK), as a desktop agent would: it starts
 `mnemap mcp --store <a new hashing store>`, initialises, lists the tools and resources, calls each
-tool and checks the results, then closes the server's input and expects it to exit.
+tool and checks the results, then closes the server's input and expects it to exit. Then the same
+over the streamable HTTP transport, at `/mcp` of `mnemap serve --port 0` on another new store.
 
     python3 scripts/mcp-smoke.py [path/to/mnemap]      # default: .build/debug/mnemap
 
@@ -13,11 +14,15 @@ Prints one line per check and a closing count; exits non-zero on the first failu
 import asyncio
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 
 from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
 
 MNEMAP = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/debug/mnemap")
 TOOLS = {
@@ -130,28 +135,70 @@ async def graph_tools(session):
     check("Nobody not found" in message, "a relation to a missing entity is refused")
 
 
+async def every_tool(session):
+    initialized = await session.initialize()
+    check(initialized.server_info.name == "mnemap" and "search_memory" in (initialized.instructions or ""), "initialize gives instructions")
+    tools = await session.list_tools()
+    check({tool.name for tool in tools.tools} == TOOLS, "tools/list lists every tool")
+    check(all(tool.input_schema.get("additionalProperties") is False for tool in tools.tools), "every input schema is closed")
+    await memory_tools(session)
+    await graph_tools(session)
+    resources = await session.list_resources()
+    uris = [resource.uri for resource in resources.resources]
+    check("mnemap://namespace/user/bob" in uris, "resources/list lists namespaces")
+    read = await session.read_resource("mnemap://namespace/user/bob")
+    check(any("cello" in content.text for content in read.contents), "resources/read gives the timeline")
+
+
+def new_store(folder, name):
+    store = os.path.join(folder, name)
+    subprocess.run([MNEMAP, "init", "--store", store, "--embedder", "hashing"], check=True, capture_output=True)
+    return store
+
+
+def check_intact(store):
+    checked = subprocess.run([MNEMAP, "check", "--store", store], capture_output=True, text=True)
+    check(checked.returncode == 0, "the store is intact afterwards")
+
+
+async def over_stdio(folder):
+    print("-- over stdio: mnemap mcp", flush=True)
+    store = new_store(folder, "stdio")
+    server = StdioServerParameters(command=MNEMAP, args=["mcp", "--store", store])
+    async with stdio_client(server) as (read, write):
+        async with ClientSession(read, write) as session:
+            await every_tool(session)
+    # The server exits when its input closes.
+    check_intact(store)
+
+
+async def over_http(folder):
+    print("-- over streamable HTTP: mnemap serve, /mcp", flush=True)
+    store = new_store(folder, "http")
+    server = subprocess.Popen([MNEMAP, "serve", "--store", store, "--port", "0"], stderr=subprocess.PIPE, text=True)
+    try:
+        port = None
+        for line in server.stderr:
+            found = re.search(r"serving .* on http://127\.0\.0\.1:(\d+)", line)
+            if found:
+                port = int(found.group(1))
+                break
+        check(port is not None, "mnemap serve says where it listens")
+        threading.Thread(target=lambda: server.stderr.read(), daemon=True).start()
+        async with streamable_http_client(f"http://127.0.0.1:{port}/mcp", terminate_on_close=False) as streams:
+            async with ClientSession(streams[0], streams[1]) as session:
+                await every_tool(session)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        status = server.wait(timeout=60)
+    check(status == 0, "mnemap serve stops on SIGTERM")
+    check_intact(store)
+
+
 async def main():
     with tempfile.TemporaryDirectory(prefix="mnemap-mcp-smoke-") as folder:
-        store = os.path.join(folder, "store")
-        subprocess.run([MNEMAP, "init", "--store", store, "--embedder", "hashing"], check=True, capture_output=True)
-        server = StdioServerParameters(command=MNEMAP, args=["mcp", "--store", store])
-        async with stdio_client(server) as (read, write):
-            async with ClientSession(read, write) as session:
-                initialized = await session.initialize()
-                check(initialized.server_info.name == "mnemap" and "search_memory" in (initialized.instructions or ""), "initialize gives instructions")
-                tools = await session.list_tools()
-                check({tool.name for tool in tools.tools} == TOOLS, "tools/list lists every tool")
-                check(all(tool.input_schema.get("additionalProperties") is False for tool in tools.tools), "every input schema is closed")
-                await memory_tools(session)
-                await graph_tools(session)
-                resources = await session.list_resources()
-                uris = [resource.uri for resource in resources.resources]
-                check("mnemap://namespace/user/bob" in uris, "resources/list lists namespaces")
-                read = await session.read_resource("mnemap://namespace/user/bob")
-                check(any("cello" in content.text for content in read.contents), "resources/read gives the timeline")
-        # The server exits when its input closes; the store it leaves is intact.
-        checked = subprocess.run([MNEMAP, "check", "--store", store], capture_output=True, text=True)
-        check(checked.returncode == 0, "the store is intact afterwards")
+        await over_stdio(folder)
+        await over_http(folder)
     print(f"mcp-smoke: {passed} passed, 0 failed")
 
 
