@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Embeddings", targets: ["Embeddings"]),
         .library(name: "Mnemap", targets: ["Mnemap"]),
         .library(name: "MnemapServer", targets: ["MnemapServer"]),
+        .library(name: "MnemapMCP", targets: ["MnemapMCP"]),
         .executable(name: "mnemap", targets: ["MnemapCLI"]),
     ],
     dependencies: [
@@ -29,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // The MCP server (`mnemap mcp`).
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         // Only what Swift cannot call: variadic calls (mremap, fcntl), the SIGBUS guard, CRC32C, futex.
@@ -90,6 +93,7 @@ let package = Package(
             name: "MnemapServer",
             dependencies: [
                 "Mnemap",
+                "MnemapMCP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -102,6 +106,17 @@ let package = Package(
             resources: [.embedInCode("openapi.json")],
             swiftSettings: strict
         ),
+        // The MCP server over a MemoryStore: memory tools, the knowledge-graph tools of the reference
+        // `memory` server, a resource per namespace.
+        .target(
+            name: "MnemapMCP",
+            dependencies: [
+                "Mnemap",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "MnemapCLI",
             dependencies: [
@@ -112,6 +127,7 @@ let package = Package(
                 "Embeddings",
                 "Mnemap",
                 "MnemapServer",
+                "MnemapMCP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -180,6 +196,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "MnemapMCPTests",
+            dependencies: [
+                // MnemapCLI: the tests start `mnemap mcp` processes.
+                "MnemapMCP", "Mnemap", "Embeddings", "MnemapCLI", "MnemapTestSupport",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

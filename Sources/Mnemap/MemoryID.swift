@@ -80,35 +80,38 @@ public struct MemoryID: Sendable, Hashable, Comparable, CustomStringConvertible 
         return table
     }()
 
-    /// Monotonic within a process: in the same millisecond the random part is incremented. An id for
+    /// Monotonic within a process: in a millisecond already used the random part of the last id
+    /// made for it is incremented, even when ids for other times were made in between (a
+    /// transaction dates all its memories with the time it started, while other stores of the
+    /// process make ids for later times). The last 1,024 milliseconds used are remembered. An id for
     /// an earlier time (an imported memory) encodes that time.
     private final class Generator: @unchecked Sendable {
         static let shared = Generator()
+        private static let remembered = 1024
         private let lock = NSLock()
-        private var lastMilliseconds: UInt64 = 0
-        private var lastRandom: (high: UInt16, low: UInt64) = (0, 0)
+        private var last: [UInt64: (high: UInt16, low: UInt64)] = [:]
 
         func next(milliseconds: UInt64) -> MemoryID {
             lock.lock()
             defer { lock.unlock() }
             var random: (high: UInt16, low: UInt64)
-            if milliseconds == lastMilliseconds {
-                let (low, carry) = lastRandom.low.addingReportingOverflow(1)
-                random = (lastRandom.high &+ (carry ? 1 : 0), low)
+            if let previous = last[milliseconds] {
+                let (low, carry) = previous.low.addingReportingOverflow(1)
+                random = (previous.high &+ (carry ? 1 : 0), low)
             } else {
                 random = (UInt16.random(in: 0...UInt16.max), UInt64.random(in: 0...UInt64.max) >> 1)
+                if last.count >= 2 * Self.remembered {
+                    // Forget all but the most recent times, in one pass now and then.
+                    let kept = Set(last.keys.sorted().suffix(Self.remembered))
+                    last = last.filter { kept.contains($0.key) }
+                }
             }
-            // An id for an earlier time (an import) does not disturb the sequence of the present.
-            if milliseconds >= lastMilliseconds {
-                lastMilliseconds = milliseconds
-                lastRandom = random
-            }
-            let lastRandom = random
+            last[milliseconds] = random
             var bytes = [UInt8](repeating: 0, count: 16)
             for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (40 - 8 * UInt64(index))) }
-            bytes[6] = UInt8(truncatingIfNeeded: lastRandom.high >> 8)
-            bytes[7] = UInt8(truncatingIfNeeded: lastRandom.high)
-            for index in 0..<8 { bytes[8 + index] = UInt8(truncatingIfNeeded: lastRandom.low >> (56 - 8 * UInt64(index))) }
+            bytes[6] = UInt8(truncatingIfNeeded: random.high >> 8)
+            bytes[7] = UInt8(truncatingIfNeeded: random.high)
+            for index in 0..<8 { bytes[8 + index] = UInt8(truncatingIfNeeded: random.low >> (56 - 8 * UInt64(index))) }
             return MemoryID(unchecked: bytes)
         }
     }

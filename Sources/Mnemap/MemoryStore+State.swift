@@ -44,17 +44,19 @@ extension MemoryStore {
     public func stateEntries(in namespace: String, after: String? = nil, limit: Int = 100) throws -> Page<StateEntry> {
         try StoreLayout.validate(namespace: namespace)
         guard (1...1000).contains(limit) else { throw MemoryError.invalidField("limit \(limit) is outside 1 to 1000.") }
-        return try reading { tx, _ in
-            let prefix = StoreLayout.timelinePrefix(namespace)
-            var entries: [StateEntry] = []
-            var more = false
-            try tx.scan(in: StoreLayout.state, from: after.map { StoreLayout.stateKey(namespace, $0) + [0] }, prefix: prefix) { key, value in
-                guard entries.count < limit else { more = true; return false }
-                entries.append(StateEntry(key: String(decoding: key[prefix.count...], as: UTF8.self), value: try JSONValue(parsing: value)))
-                return true
-            }
-            return Page(items: entries, next: more ? entries.last?.key : nil)
+        return try reading { tx, _ in try stateEntries(in: namespace, after: after, limit: limit, tx: tx) }
+    }
+
+    func stateEntries(in namespace: String, after: String?, limit: Int, tx: ReadTransaction) throws -> Page<StateEntry> {
+        let prefix = StoreLayout.timelinePrefix(namespace)
+        var entries: [StateEntry] = []
+        var more = false
+        try tx.scan(in: StoreLayout.state, from: after.map { StoreLayout.stateKey(namespace, $0) + [0] }, prefix: prefix) { key, value in
+            guard entries.count < limit else { more = true; return false }
+            entries.append(StateEntry(key: String(decoding: key[prefix.count...], as: UTF8.self), value: try JSONValue(parsing: value)))
+            return true
         }
+        return Page(items: entries, next: more ? entries.last?.key : nil)
     }
 
     static func validate(stateKey key: String, namespace: String) throws {

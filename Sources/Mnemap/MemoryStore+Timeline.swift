@@ -22,29 +22,33 @@ extension MemoryStore {
         guard (1...1000).contains(limit) else { throw MemoryError.invalidField("limit \(limit) is outside 1 to 1000.") }
         let cursor = try after.map { try MemoryID($0) }
         return try reading { tx, _ in
-            let namespaces = includingChildren ? try self.namespaces(under: namespace, in: tx) : [namespace]
-            var merged: [MemoryID] = []
-            for name in namespaces {
-                let prefix = StoreLayout.timelinePrefix(name)
-                var taken = 0
-                let bound = cursor.map { prefix + $0.bytes }
-                try tx.scan(in: StoreLayout.timeline, from: newestFirst ? nil : bound, to: newestFirst ? bound : nil, prefix: prefix, reverse: newestFirst) { key, _ in
-                    let id = MemoryID(unchecked: Array(key[(key.count - 16)...]))
-                    if let cursor, id == cursor { return true }
-                    merged.append(id)
-                    taken += 1
-                    return taken <= limit
-                }
-            }
-            merged.sort()
-            if newestFirst { merged.reverse() }
-            let page = merged.prefix(limit + 1)
-            var items: [Memory] = []
-            for id in page.prefix(limit) {
-                if let stored = try load(id, in: tx) { items.append(stored.memory) }
-            }
-            return Page(items: items, next: page.count > limit ? items.last?.id.description : nil)
+            try timeline(namespace: namespace, includingChildren: includingChildren, after: cursor, limit: limit, newestFirst: newestFirst, in: tx)
         }
+    }
+
+    func timeline(namespace: String, includingChildren: Bool, after cursor: MemoryID?, limit: Int, newestFirst: Bool, in tx: ReadTransaction) throws -> Page<Memory> {
+        let namespaces = includingChildren ? try self.namespaces(under: namespace, in: tx) : [namespace]
+        var merged: [MemoryID] = []
+        for name in namespaces {
+            let prefix = StoreLayout.timelinePrefix(name)
+            var taken = 0
+            let bound = cursor.map { prefix + $0.bytes }
+            try tx.scan(in: StoreLayout.timeline, from: newestFirst ? nil : bound, to: newestFirst ? bound : nil, prefix: prefix, reverse: newestFirst) { key, _ in
+                let id = MemoryID(unchecked: Array(key[(key.count - 16)...]))
+                if let cursor, id == cursor { return true }
+                merged.append(id)
+                taken += 1
+                return taken <= limit
+            }
+        }
+        merged.sort()
+        if newestFirst { merged.reverse() }
+        let page = merged.prefix(limit + 1)
+        var items: [Memory] = []
+        for id in page.prefix(limit) {
+            if let stored = try load(id, in: tx) { items.append(stored.memory) }
+        }
+        return Page(items: items, next: page.count > limit ? items.last?.id.description : nil)
     }
 
     /// A memory by id, or nil.

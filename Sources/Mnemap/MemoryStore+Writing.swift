@@ -151,60 +151,66 @@ extension MemoryStore {
         let vectors = try vectors(for: memories.map { ($0.text, $0.vector) })
         let now = Date()
         return try writing { writer in
-            let tx = writer.tx
-            var results: [AddResult?] = Array(repeating: nil, count: memories.count)
-            var fresh: [(position: Int, memory: Memory, hash: UInt64)] = []
-            var seen: [[UInt8]: Int] = [:]
-            for (position, new) in memories.enumerated() {
-                if let id = new.id, let existing = try load(id, in: tx) {
-                    results[position] = AddResult(memory: existing.memory, outcome: .alreadyPresent)
-                    continue
-                }
-                let hash = RecordCodec.contentHash(new.text)
-                let hashKey = StoreLayout.hashKey(new.namespace, hash)
-                if options.exactDuplicates == .skip, new.id == nil {
-                    if let earlier = seen[hashKey], case let memory = fresh.first(where: { $0.position == earlier })!.memory, memory.text == new.text {
-                        results[position] = AddResult(memory: memory, outcome: .exactDuplicate)
-                        continue
-                    }
-                    if let idBytes = try tx.get(hashKey, in: StoreLayout.hashes), let existing = try load(MemoryID(unchecked: idBytes), in: tx), existing.memory.text == new.text {
-                        results[position] = AddResult(memory: existing.memory, outcome: .exactDuplicate)
-                        continue
-                    }
-                }
-                if options.nearDuplicates != .add, let (existing, similarity) = try nearest(to: vectors[position], namespace: new.namespace, writer: writer), similarity >= options.nearDuplicateThreshold {
-                    if options.nearDuplicates == .skip {
-                        results[position] = AddResult(memory: existing, outcome: .nearDuplicateSkipped(similarity: similarity))
-                    } else {
-                        var metadata = existing.metadata
-                        metadata.merge(new.metadata) { _, new in new }
-                        let updated = try update(existing.id, MemoryChanges(text: new.text, metadata: metadata, importance: max(existing.importance, new.importance), vector: vectors[position]), writer: writer, now: now)
-                        results[position] = AddResult(memory: updated, outcome: .nearDuplicateUpdated(similarity: similarity))
-                    }
-                    continue
-                }
-                let created = new.createdAt ?? now
-                var memory = Memory(
-                    id: new.id ?? MemoryID.make(at: created), namespace: new.namespace, kind: new.kind, text: new.text, metadata: new.metadata,
-                    createdAt: created, updatedAt: created, lastAccessedAt: created, importance: new.importance,
-                    validFrom: new.validFrom, validUntil: new.validUntil, expiresAt: new.expiresAt, source: new.source, episode: new.episode
-                )
-                if position < restoring.count, let kept = restoring[position] {
-                    memory.updatedAt = kept.updatedAt
-                    memory.lastAccessedAt = kept.lastAccessedAt
-                    memory.accessCount = kept.accessCount
-                    memory.version = kept.version
-                }
-                seen[hashKey] = position
-                fresh.append((position, memory, hash))
-            }
-            let slots = try writer.addVectors(fresh.map { vectors[$0.position] })
-            for (item, slot) in zip(fresh, slots) {
-                try insert(item.memory, hash: item.hash, slot: slot, in: tx)
-                results[item.position] = AddResult(memory: item.memory, outcome: .added)
-            }
-            return results.map { $0! }
+            try insert(memories, vectors: vectors, options: options, restoring: restoring, writer: writer, now: now)
         }
+    }
+
+    /// The body of `add` inside the write transaction: duplicate checks, then the new records, their
+    /// indexes and vectors. `vectors[i]` is the embedding of `memories[i]` (validated already).
+    func insert(_ memories: [NewMemory], vectors: [[Float]], options: AddOptions, restoring: [Memory?], writer: Writer, now: Date) throws -> [AddResult] {
+        let tx = writer.tx
+        var results: [AddResult?] = Array(repeating: nil, count: memories.count)
+        var fresh: [(position: Int, memory: Memory, hash: UInt64)] = []
+        var seen: [[UInt8]: Int] = [:]
+        for (position, new) in memories.enumerated() {
+            if let id = new.id, let existing = try load(id, in: tx) {
+                results[position] = AddResult(memory: existing.memory, outcome: .alreadyPresent)
+                continue
+            }
+            let hash = RecordCodec.contentHash(new.text)
+            let hashKey = StoreLayout.hashKey(new.namespace, hash)
+            if options.exactDuplicates == .skip, new.id == nil {
+                if let earlier = seen[hashKey], case let memory = fresh.first(where: { $0.position == earlier })!.memory, memory.text == new.text {
+                    results[position] = AddResult(memory: memory, outcome: .exactDuplicate)
+                    continue
+                }
+                if let idBytes = try tx.get(hashKey, in: StoreLayout.hashes), let existing = try load(MemoryID(unchecked: idBytes), in: tx), existing.memory.text == new.text {
+                    results[position] = AddResult(memory: existing.memory, outcome: .exactDuplicate)
+                    continue
+                }
+            }
+            if options.nearDuplicates != .add, let (existing, similarity) = try nearest(to: vectors[position], namespace: new.namespace, writer: writer), similarity >= options.nearDuplicateThreshold {
+                if options.nearDuplicates == .skip {
+                    results[position] = AddResult(memory: existing, outcome: .nearDuplicateSkipped(similarity: similarity))
+                } else {
+                    var metadata = existing.metadata
+                    metadata.merge(new.metadata) { _, new in new }
+                    let updated = try update(existing.id, MemoryChanges(text: new.text, metadata: metadata, importance: max(existing.importance, new.importance), vector: vectors[position]), writer: writer, now: now)
+                    results[position] = AddResult(memory: updated, outcome: .nearDuplicateUpdated(similarity: similarity))
+                }
+                continue
+            }
+            let created = new.createdAt ?? now
+            var memory = Memory(
+                id: new.id ?? MemoryID.make(at: created), namespace: new.namespace, kind: new.kind, text: new.text, metadata: new.metadata,
+                createdAt: created, updatedAt: created, lastAccessedAt: created, importance: new.importance,
+                validFrom: new.validFrom, validUntil: new.validUntil, expiresAt: new.expiresAt, source: new.source, episode: new.episode
+            )
+            if position < restoring.count, let kept = restoring[position] {
+                memory.updatedAt = kept.updatedAt
+                memory.lastAccessedAt = kept.lastAccessedAt
+                memory.accessCount = kept.accessCount
+                memory.version = kept.version
+            }
+            seen[hashKey] = position
+            fresh.append((position, memory, hash))
+        }
+        let slots = try writer.addVectors(fresh.map { vectors[$0.position] })
+        for (item, slot) in zip(fresh, slots) {
+            try insert(item.memory, hash: item.hash, slot: slot, in: tx)
+            results[item.position] = AddResult(memory: item.memory, outcome: .added)
+        }
+        return results.map { $0! }
     }
 
     /// Supersedes a fact: the old memory gets `validUntil = now` (kept, findable with `validAt`),
@@ -496,7 +502,7 @@ extension MemoryStore {
 
     // MARK: Validation and embedding
 
-    private func validate(_ memory: NewMemory, position: Int?) throws {
+    func validate(_ memory: NewMemory, position: Int?) throws {
         do {
             try StoreLayout.validate(namespace: memory.namespace)
             try Self.validate(text: memory.text, importance: memory.importance)

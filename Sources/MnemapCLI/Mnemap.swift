@@ -9,7 +9,7 @@ struct Mnemap: ParsableCommand {
             DemoCommand.self,
             MemoryInit.self, MemoryAdd.self, MemoryImport.self, MemorySearch.self, MemoryGet.self, MemoryUpdate.self, MemoryForget.self,
             MemoryTimeline.self, MemoryState.self, MemoryExport.self, MemoryStatsCommand.self, MemoryCheck.self, MemoryCompact.self,
-            ServeCommand.self,
+            ServeCommand.self, MCPCommand.self,
             CacheCommand.self, KVCommand.self, IndexCommand.self, JournalCommand.self, EmbedCommand.self, ModelCommand.self,
         ]
     )

@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import Logging
 import Mnemap
+import MnemapMCP
 import MnemapServer
 
 /// `mnemap serve`: the HTTP API over a store.
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve a store over HTTP: JSON endpoints for agents, /metrics, /openapi.json.",
+        abstract: "Serve a store over HTTP: JSON endpoints for agents, MCP at /mcp, /metrics, /openapi.json.",
         discussion: """
             Binds 127.0.0.1 by default; any other address needs --token or --tokens, whose bearer \
             tokens every request must then carry. A tokens file is a JSON array of \
@@ -28,6 +29,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The largest request body, in bytes.", valueName: "bytes")) var maxBody = 8 << 20
     @Option(help: ArgumentHelp("How long a request may wait for the store: 30s, 2m…", valueName: "duration")) var requestTimeout = "30s"
     @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel = "info"
+    @Option(help: ArgumentHelp("For the MCP endpoint (/mcp): where memories and state go when a tool call names no namespace.", valueName: "namespace")) var mcpNamespace = "agent"
+    @Option(help: ArgumentHelp("For the MCP endpoint (/mcp): where the knowledge-graph tools keep their data.", valueName: "namespace")) var graphNamespace = "graph"
 
     static let tokenVariable = "MNEMAP_TOKEN"
 
@@ -45,7 +48,9 @@ struct ServeCommand: ParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let server: MemoryServer
         do {
-            var configuration = ServerConfiguration(host: host, port: port, tokens: try accessTokens())
+            var configuration = ServerConfiguration(
+                host: host, port: port, tokens: try accessTokens(), mcp: MCPServerConfiguration(defaultNamespace: mcpNamespace, graphNamespace: graphNamespace)
+            )
             configuration.limits.maxBodyBytes = maxBody
             configuration.limits.requestTimeout = .milliseconds(Int64(try parseDuration(requestTimeout, option: "--request-timeout") * 1000))
             try configuration.validate()

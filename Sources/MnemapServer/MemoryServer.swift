@@ -2,12 +2,13 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import Mnemap
+import MnemapMCP
 import NIOCore
 import ServiceLifecycle
 import Synchronization
 
 /// The HTTP API over one ``MemoryStore``: JSON endpoints under `/v1` for everything `mnemap`
-/// does, `/health`, `/metrics` and `/openapi.json`.
+/// does, `/health`, `/metrics`, `/openapi.json`, and the MCP server at `/mcp`.
 ///
 /// ```swift
 /// let server = try MemoryServer(store: store, configuration: ServerConfiguration(tokens: tokens))
@@ -61,6 +62,11 @@ public struct MemoryServer: Sendable {
         StateRoutes.register(routes)
         MaintenanceRoutes.register(routes)
         TransferRoutes.register(routes)
+        do {
+            MCPRoutes.register(routes, endpoint: try MCPHTTPEndpoint(store: store, configuration: configuration.mcp, logger: logger))
+        } catch {
+            throw ServerSetupError("\(error)")
+        }
         known.list = routes.endpoints
         endpoints = routes.endpoints
 

@@ -1,4 +1,5 @@
 import Foundation
+import MnemapMCP
 
 /// How the server listens, whom it lets in and how much it accepts.
 public struct ServerConfiguration: Sendable {
@@ -11,13 +12,19 @@ public struct ServerConfiguration: Sendable {
     public var limits: Limits
     /// Sent as the `Server` header.
     public var serverName: String
+    /// The namespaces of the MCP endpoint (`POST /mcp`): as `mnemap mcp`'s.
+    public var mcp: MCPServerConfiguration
 
-    public init(host: String = "127.0.0.1", port: Int = 8765, tokens: [AccessToken] = [], limits: Limits = Limits(), serverName: String = "mnemap") {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8765, tokens: [AccessToken] = [], limits: Limits = Limits(), serverName: String = "mnemap",
+        mcp: MCPServerConfiguration = MCPServerConfiguration()
+    ) {
         self.host = host
         self.port = port
         self.tokens = tokens
         self.limits = limits
         self.serverName = serverName
+        self.mcp = mcp
     }
 
     /// Checks what would make the server unsafe or unable to start: a non-loopback address without
@@ -36,6 +43,7 @@ public struct ServerConfiguration: Sendable {
             throw ServerSetupError("a token appears twice in the token list; each token must be distinct (the first characters: \(token.token.prefix(4))…).")
         }
         try limits.validate()
+        do { try mcp.validate() } catch { throw ServerSetupError("\(error)") }
     }
 
     /// Whether `host` accepts connections from this machine only: `127.0.0.0/8`, `::1`, `localhost`.

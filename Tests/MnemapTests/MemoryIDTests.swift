@@ -24,6 +24,18 @@ import Testing
         #expect(ids == ids.sorted())
     }
 
+    @Test func idsForOneMillisecondKeepTheirOrderWhenIdsForOtherTimesAreMadeInBetween() {
+        // As a transaction dates all its memories with the time it started while other stores of
+        // the process make ids for later times.
+        let started = Date(timeIntervalSince1970: 1_700_000_000.001)
+        var ids: [MemoryID] = []
+        for step in 0..<500 {
+            ids.append(MemoryID.make(at: started))
+            _ = MemoryID.make(at: started.addingTimeInterval(Double(1 + step % 7) / 1000))
+        }
+        #expect(ids == ids.sorted() && Set(ids).count == ids.count)
+    }
+
     @Test func encodesItsCreationTime() throws {
         let date = Date(timeIntervalSince1970: 1_764_000_000.123)
         let id = MemoryID.make(at: date)

@@ -1,0 +1,52 @@
+import Foundation
+import Logging
+import MCP
+import Mnemap
+
+/// MCP's streamable HTTP transport over a store, answered statelessly: each POST carries one
+/// JSON-RPC message and gets its answer as one JSON body (or 202 for a notification). There are no
+/// sessions and no server-initiated messages (GET and DELETE are 405), which the specification
+/// allows and which needs none: every tool call is complete in its answer.
+///
+/// Independent of any HTTP framework: `mnemap serve` mounts it at `/mcp` (see MnemapServer).
+///
+/// Cost: a protocol server is made for each request (the tool table and a dispatch queue; no
+/// store work), so that any number of clients initialise independently.
+public struct MCPHTTPEndpoint: Sendable {
+    /// What to send back.
+    public struct Answer: Sendable {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: [UInt8]
+    }
+
+    public let store: MemoryStore
+    public let configuration: MCPServerConfiguration
+    private let logger: Logger
+
+    /// - Throws: `MemoryError.invalidField` for a bad configuration.
+    public init(store: MemoryStore, configuration: MCPServerConfiguration = MCPServerConfiguration(), logger: Logger = Logger(label: "mnemap.mcp.http")) throws {
+        try configuration.validate()
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Answers one HTTP request. The SDK checks the request as the specification asks (the
+    /// `Accept` and `Content-Type` headers, the protocol version, a browser's `Origin` on loopback)
+    /// and answers a bad one with a JSON-RPC error and the status it names.
+    public func answer(method: String, headers: [String: String], body: [UInt8], path: String) async -> Answer {
+        let transport = StatelessHTTPServerTransport(logger: logger)
+        let response: HTTPResponse
+        do {
+            let server = try MemoryMCPServer(store: store, configuration: configuration, logger: logger)
+            try await server.start(transport: transport)
+            response = await transport.handleRequest(HTTPRequest(method: method, headers: headers, body: Data(body), path: path))
+            await server.server.stop()
+        } catch {
+            logger.error("the MCP endpoint could not start a protocol server: \(error)")
+            response = .error(statusCode: 500, .internalError("the MCP endpoint could not start; see the server's log."))
+        }
+        return Answer(status: response.statusCode, headers: response.headers, body: response.bodyData.map { Array($0) } ?? [])
+    }
+}

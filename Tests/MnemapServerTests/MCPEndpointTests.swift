@@ -1,0 +1,77 @@
+import Foundation
+import Hummingbird
+import Mnemap
+import MnemapServer
+import Testing
+
+/// `POST /mcp`: the MCP tools over the streamable HTTP transport, one JSON answer per message.
+@Suite struct MCPEndpointTests {
+    static let mcpHeaders: HTTPFields = [.accept: "application/json, text/event-stream", .contentType: "application/json"]
+
+    func rpc(_ client: Client, _ id: Int, _ method: String, _ params: JSONValue, token: String? = nil) async throws -> Reply {
+        let message: JSONValue = ["jsonrpc": "2.0", "id": .number(Double(id)), "method": .string(method), "params": params]
+        return try await client.send(.post, "/mcp", raw: message.jsonText, token: token, headers: Self.mcpHeaders)
+    }
+
+    @Test func initializeListAndCallToolsOverHTTP() async throws {
+        let server = try TestServer()
+        try await server.run { client in
+            let initialized = try await rpc(client, 1, "initialize", [
+                "protocolVersion": "2025-06-18", "capabilities": [:], "clientInfo": ["name": "test", "version": "1"],
+            ])
+            #expect(initialized.status == .ok, "\(initialized.text)")
+            #expect(initialized[path: "result.serverInfo.name"] == "mnemap")
+            #expect(initialized[path: "result.instructions"]?.stringValue?.contains("search_memory") == true)
+            let notified = try await client.send(.post, "/mcp", raw: #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#, headers: Self.mcpHeaders)
+            #expect(notified.status == .accepted)
+
+            let tools = try await rpc(client, 2, "tools/list", [:])
+            #expect(tools[path: "result.tools"]?.arrayValue?.count == 18)
+            let added = try await rpc(client, 3, "tools/call", ["name": "add_memory", "arguments": ["text": "Alice prefers green tea", "namespace": "user/alice"]])
+            #expect(added[path: "result.isError"] == false, "\(added.text)")
+            // Another client, with no initialize of its own, sees the same store.
+            let found = try await rpc(client, 4, "tools/call", ["name": "search_memory", "arguments": ["query": "tea"]])
+            #expect(found[path: "result.structuredContent.hits.0.memory.text"] == "Alice prefers green tea")
+            let refused = try await rpc(client, 5, "tools/call", ["name": "add_memory", "arguments": ["txet": "typo"]])
+            #expect(refused.status == .ok && refused[path: "result.isError"] == true)
+            // The answer to a bad message is a JSON-RPC error, never a crash.
+            let garbage = try await client.send(.post, "/mcp", raw: "{not json", headers: Self.mcpHeaders)
+            #expect(garbage.status == .badRequest)
+            let noAccept = try await client.send(.post, "/mcp", raw: #"{"jsonrpc":"2.0","id":9,"method":"tools/list"}"#, headers: [.contentType: "application/json", .accept: "text/html"])
+            #expect(noAccept.status == .notAcceptable)
+            let streams = try await client.get("/mcp")
+            #expect(streams.status == .methodNotAllowed)
+        }
+        #expect(try server.store.timeline(namespace: "user/alice").items.count == 1)
+    }
+
+    @Test func onlyAWritableTokenForTheWholeStoreMayUseIt() async throws {
+        let server = try TestServer(tokens: [
+            AccessToken(token: AuthTests.admin), AccessToken(token: AuthTests.reader, readOnly: true), AccessToken(token: AuthTests.alice, namespace: "user/alice"),
+        ])
+        try await server.run { client in
+            let list: JSONValue = [:]
+            #expect(try await rpc(client, 1, "tools/list", list).status == .unauthorized)
+            let confined = try await rpc(client, 1, "tools/list", list, token: AuthTests.alice)
+            #expect(confined.status == .forbidden && confined.code == "store_wide_forbidden", "\(confined.text)")
+            #expect(try await rpc(client, 1, "tools/list", list, token: AuthTests.reader).status == .forbidden)
+            #expect(try await rpc(client, 1, "tools/list", list, token: AuthTests.admin).status == .ok)
+        }
+    }
+}
+
+extension Reply {
+    /// The member at a dotted path with array indexes: "result.tools.0.name".
+    subscript(path path: String) -> JSONValue? {
+        var value: JSONValue? = json
+        for part in path.split(separator: ".") {
+            if let index = Int(part) {
+                guard let elements = value?.arrayValue, index < elements.count else { return nil }
+                value = elements[index]
+            } else {
+                value = value?[String(part)]
+            }
+        }
+        return value
+    }
+}
