@@ -49,15 +49,21 @@ import Testing
     @Test func aWriteNotStartedByItsDeadlineIs503AndNeverRuns() async throws {
         let server = try TestServer(limits: Limits(requestTimeout: .milliseconds(300), workerThreads: 1))
         // Another handle holds the writer lock: one add runs (and waits for it) on the only store
-        // thread, the other waits for that thread past its deadline.
-        let holder = try await holdWriterLock(of: server.store.path, seconds: 3)
+        // thread, the other waits for that thread past its deadline. The lock is released once that
+        // one is answered, not after a fixed time: in a full parallel run on two cores this test can
+        // wait minutes for a thread of the concurrency pool, and the requests arrived after a 3 s hold.
+        let release = DispatchSemaphore(value: 0)
+        let holder = try await holdWriterLock(of: server.store.path, until: release, atMost: 300)
         let replies = try await server.run { client in
             try await withThrowingTaskGroup(of: (String, Reply).self) { group in
                 for text in ["one", "two"] {
                     group.addTask { (text, try await client.post("/v1/memories", ["text": .string(text), "namespace": "a"])) }
                 }
                 var replies: [String: Reply] = [:]
-                for try await (text, reply) in group { replies[text] = reply }
+                for try await (text, reply) in group {
+                    replies[text] = reply
+                    if replies.count == 1 { release.signal() }
+                }
                 return replies
             }
         }
@@ -84,7 +90,7 @@ import Testing
             var iterator = ports.makeAsyncIterator()
             let port = try #require(await iterator.next())
             // Another handle on the store holds its writer lock for a second: the add below waits for it.
-            let holder = try await holdWriterLock(of: path, seconds: 2)
+            let holder = try await holdWriterLock(of: path, atMost: 2)
             let add = Task {
                 try await TestClient.withClient(host: "127.0.0.1", port: port) { client in
                     let response = try await client.post("/v1/memories", headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"text": "written during shutdown", "namespace": "a"}"#))
@@ -104,17 +110,18 @@ import Testing
         #expect(page.items.map(\.text) == ["written during shutdown"])
     }
 
-    /// Holds the store's writer lock from another handle (as another process would) for `seconds`,
-    /// on a thread of its own (not Swift's cooperative pool, which it would stall); returns once it
-    /// holds the lock, with a task that ends when it lets go.
-    func holdWriterLock(of path: String, seconds: Double) async throws -> Task<Void, any Error> {
+    /// Holds the store's writer lock from another handle (as another process would) until
+    /// `release` is signalled or `seconds` have passed, on a thread of its own (not Swift's
+    /// cooperative pool, which it would stall); returns once it holds the lock, with a task that
+    /// ends when it lets go.
+    func holdWriterLock(of path: String, until release: DispatchSemaphore = DispatchSemaphore(value: 0), atMost seconds: Double) async throws -> Task<Void, any Error> {
         let (events, signal) = AsyncThrowingStream.makeStream(of: Bool.self)
         let thread = Thread {
             do {
                 let other = try MappedStore(path: path + "/store")
                 try other.write { _ in
                     signal.yield(true)
-                    Thread.sleep(forTimeInterval: seconds)
+                    _ = release.wait(timeout: .now() + seconds)
                 }
                 signal.finish()
             } catch {
