@@ -22,21 +22,34 @@ public struct MCPHTTPEndpoint: Sendable {
 
     public let store: MemoryStore
     public let configuration: MCPServerConfiguration
+    /// Whether requests must name this machine in `Host` (and in `Origin`, when a browser sends
+    /// one): the specification's defence against DNS rebinding, for a server on loopback.
+    public let onlyThisMachine: Bool
     private let logger: Logger
 
+    /// - Parameter onlyThisMachine: true for a server bound to a loopback address; false for one
+    ///   reached from other machines by name (where bearer tokens guard it instead).
     /// - Throws: `MemoryError.invalidField` for a bad configuration.
-    public init(store: MemoryStore, configuration: MCPServerConfiguration = MCPServerConfiguration(), logger: Logger = Logger(label: "mnemap.mcp.http")) throws {
+    public init(
+        store: MemoryStore, configuration: MCPServerConfiguration = MCPServerConfiguration(), onlyThisMachine: Bool = true,
+        logger: Logger = Logger(label: "mnemap.mcp.http")
+    ) throws {
         try configuration.validate()
         self.store = store
         self.configuration = configuration
+        self.onlyThisMachine = onlyThisMachine
         self.logger = logger
     }
 
     /// Answers one HTTP request. The SDK checks the request as the specification asks (the
-    /// `Accept` and `Content-Type` headers, the protocol version, a browser's `Origin` on loopback)
-    /// and answers a bad one with a JSON-RPC error and the status it names.
+    /// `Accept` and `Content-Type` headers, the protocol version, and with ``onlyThisMachine``
+    /// the `Host` and `Origin`) and answers a bad one with a JSON-RPC error and the status it names.
     public func answer(method: String, headers: [String: String], body: [UInt8], path: String) async -> Answer {
-        let transport = StatelessHTTPServerTransport(logger: logger)
+        let validators: [any HTTPRequestValidator] = [
+            onlyThisMachine ? Self.thisMachine : OriginValidator.disabled,
+            AcceptHeaderValidator(mode: .jsonOnly), ContentTypeValidator(), ProtocolVersionValidator(),
+        ]
+        let transport = StatelessHTTPServerTransport(validationPipeline: StandardValidationPipeline(validators: validators), logger: logger)
         let response: HTTPResponse
         do {
             let server = try MemoryMCPServer(store: store, configuration: configuration, logger: logger)
@@ -49,4 +62,12 @@ public struct MCPHTTPEndpoint: Sendable {
         }
         return Answer(status: response.statusCode, headers: response.headers, body: response.bodyData.map { Array($0) } ?? [])
     }
+
+    /// This machine's names, with any port or none (the SDK's `localhost()` wants a port, which a
+    /// client of port 80 leaves out).
+    private static let thisMachine: OriginValidator = {
+        let hosts = ["127.0.0.1", "localhost", "[::1]"]
+        let withPorts = hosts + hosts.map { $0 + ":*" }
+        return OriginValidator(allowedHosts: withPorts, allowedOrigins: withPorts.flatMap { ["http://" + $0, "https://" + $0] })
+    }()
 }

@@ -279,7 +279,7 @@ struct MemoryTools: Sendable {
     private func listNamespaces(_ members: [String: JSONValue]) throws -> ToolOutput {
         let arguments = try ToolArguments(members, allowed: listNamespacesTool.argumentNames, place: "list_namespaces")
         let page = try store.namespaces(
-            under: try arguments.string("prefix"), after: try arguments.string("cursor").flatMap { $0.isEmpty ? nil : $0 },
+            under: try arguments.string("prefix").flatMap { $0.allSatisfy { $0 == "/" } ? nil : $0 }, after: try arguments.string("cursor").flatMap { $0.isEmpty ? nil : $0 },
             limit: try arguments.integer("limit", in: 1...1000) ?? 100
         )
         return ToolOutput([

@@ -16,6 +16,8 @@ enum MCPRoutes {
             for field in request.headers {
                 headers[field.name.canonicalName] = headers[field.name.canonicalName].map { $0 + ", " + field.value } ?? field.value
             }
+            // HTTP/1's Host header arrives as the request's authority; the SDK checks it as Host.
+            if headers["host"] == nil, let authority = request.head.authority { headers["host"] = authority }
             let answer = await endpoint.answer(method: "POST", headers: headers, body: body, path: request.uri.path)
             var fields = HTTPFields()
             for (name, value) in answer.headers {

@@ -63,7 +63,10 @@ public struct MemoryServer: Sendable {
         MaintenanceRoutes.register(routes)
         TransferRoutes.register(routes)
         do {
-            MCPRoutes.register(routes, endpoint: try MCPHTTPEndpoint(store: store, configuration: configuration.mcp, logger: logger))
+            let endpoint = try MCPHTTPEndpoint(
+                store: store, configuration: configuration.mcp, onlyThisMachine: ServerConfiguration.isLoopback(configuration.host), logger: logger
+            )
+            MCPRoutes.register(routes, endpoint: endpoint)
         } catch {
             throw ServerSetupError("\(error)")
         }

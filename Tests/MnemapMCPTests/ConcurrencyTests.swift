@@ -44,15 +44,16 @@ import Testing
         func stop() async -> Int32 {
             await client.disconnect()
             try? pipes?.0.fileHandleForWriting.close()
-            process.waitUntilExit()
+            // Polled, not waited for: a blocked thread of the concurrency pool stalls other tests.
+            while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
             return process.terminationStatus
         }
     }
 
+    /// A store as `mnemap init --embedder hashing` makes it.
     static func makeStore(_ folder: TemporaryFolder) throws -> String {
         let path = folder.path("store")
-        let made = try ChildProcess.run("mnemap", ["init", "--store", path, "--embedder", "hashing"])
-        #expect(made.status == 0, "\(made.errors)")
+        _ = try MemoryStore(path: path, embedder: HashingEmbedder(dimension: 384))
         return path
     }
 

@@ -111,6 +111,8 @@ import Testing
 
         let namespaces = try await connection.call("list_namespaces", ["prefix": "project"])
         #expect(namespaces["namespaces"] == [["namespace": "project/x", "count": 1], ["namespace": "project/x/log", "count": 5]])
+        let all = try await connection.call("list_namespaces", ["prefix": "", "limit": 1])
+        #expect(all["namespaces"]?.arrayValue?.count == 1 && all["nextCursor"] == "project/x")
     }
 
     @Test func stateIsSetReadListedAndDeleted() async throws {

@@ -60,6 +60,41 @@ import Testing
     }
 }
 
+@Suite struct MCPEndpointHostTests {
+    static let list = #"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#
+    /// The in-process client passes header fields as given (over HTTP/1, Host becomes the authority).
+    static let host = HTTPFields.Element.Name("Host")!
+
+    @Test func onLoopbackOnlyThisMachineMayBeNamedAgainstDNSRebinding() async throws {
+        let server = try TestServer()
+        try await server.run { client in
+            var headers = MCPEndpointTests.mcpHeaders
+            headers[Self.host] = "127.0.0.1:8765"
+            let named = try await client.send(.post, "/mcp", raw: Self.list, headers: headers)
+            #expect(named.status == .ok)
+            headers[Self.host] = "attacker.example:8765"
+            let rebound = try await client.send(.post, "/mcp", raw: Self.list, headers: headers)
+            #expect(rebound.status == .misdirectedRequest)
+            headers[Self.host] = "localhost:8765"
+            headers[.origin] = "http://attacker.example"
+            let browsed = try await client.send(.post, "/mcp", raw: Self.list, headers: headers)
+            #expect(browsed.status == .forbidden)
+        }
+    }
+
+    @Test func offLoopbackTheTokenGuardsItAndAnyHostNameIsTaken() async throws {
+        let server = try TestServer(tokens: [AccessToken(token: AuthTests.admin)], host: "0.0.0.0")
+        try await server.run { client in
+            var headers = MCPEndpointTests.mcpHeaders
+            headers[Self.host] = "memory.example.com:8765"
+            let anonymous = try await client.send(.post, "/mcp", raw: Self.list, headers: headers)
+            #expect(anonymous.status == .unauthorized)
+            let answered = try await client.send(.post, "/mcp", raw: Self.list, token: AuthTests.admin, headers: headers)
+            #expect(answered.status == .ok, "\(answered.text)")
+        }
+    }
+}
+
 extension Reply {
     /// The member at a dotted path with array indexes: "result.tools.0.name".
     subscript(path path: String) -> JSONValue? {

@@ -16,12 +16,12 @@ struct TestServer {
     let store: MemoryStore
     let server: MemoryServer
 
-    init(tokens: [AccessToken] = [], limits: Limits = Limits(workerThreads: 4)) throws {
+    init(tokens: [AccessToken] = [], limits: Limits = Limits(workerThreads: 4), host: String = "127.0.0.1") throws {
         folder = try TemporaryFolder(prefix: "mnemap-server")
         store = try MemoryStore(path: folder.path("store"), embedder: HashingEmbedder(dimension: 64))
         var logger = Logger(label: "mnemap.server.test")
         logger.logLevel = .critical
-        server = try MemoryServer(store: store, configuration: ServerConfiguration(port: 0, tokens: tokens, limits: limits), logger: logger)
+        server = try MemoryServer(store: store, configuration: ServerConfiguration(host: host, port: 0, tokens: tokens, limits: limits), logger: logger)
     }
 
     /// Runs `test` with a client of the server (in process by default; `.live` over a socket).
