@@ -7,7 +7,7 @@ way the Swift executable MemoryBench measures Mnemap's MemoryStore, and the comb
   memory_peers.py run     --lib chroma|lancedb|lancedb-ivfpq|sqlite-vec|sqlite-vec-partition --data DIR --path P
                           [--batch 1000] [--namespaces 100] [--filter-ns 42] [--filtered-truth FILE]
                           [--probes 5] [--min-time 3] [--max-queries Q]
-  memory_peers.py probe   --lib L --path P --queries F   (a fresh process: open + first answer)
+  memory_peers.py probe   --lib L --path P --queries F [--max-queries Q]   (a fresh process: open + first answer)
   memory_peers.py report  --results FILE --title TEXT [--markdown OUT]
 
 A data folder has the layout of ../shared/data/pydocs: chunks.jsonl ({"id", "text"} per line),
@@ -332,7 +332,8 @@ def cmd_run(args):
     for _ in range(args.probes):
         start = time.perf_counter()
         child = subprocess.Popen([sys.executable, os.path.abspath(__file__), "probe", "--lib", args.lib, "--path", args.path,
-                                  "--queries", query_file, "--dim", str(dim)], stdout=subprocess.PIPE, text=True)
+                                  "--queries", query_file, "--dim", str(dim), "--max-queries", str(len(queries))],
+                                 stdout=subprocess.PIPE, text=True)
         first = child.stdout.readline()
         spawn.append((time.perf_counter() - start) * 1000)
         merged = json.loads(first)
@@ -353,7 +354,7 @@ def cmd_run(args):
 
 
 def cmd_probe(args):
-    queries = queries_of(args.queries, args.dim)
+    queries = queries_of(args.queries, args.dim)[:args.max_queries or None]
     peer = make(args.lib, args.path, args.dim)
     start = time.perf_counter()
     peer.module()
@@ -501,7 +502,7 @@ def cmd_report(args):
         ("open + first answer, in process", "open_first_ms", fmt_ms, False),
         ("disk (allocated)", "disk_bytes", fmt_mb, False),
         ("peak RSS, benchmark process (VmHWM)", "hwm_kib", fmt_mib, False),
-        ("peak RSS, new process: open + 1 pass of queries", "probe_hwm_kib", fmt_mib, False),
+        ("peak RSS, new process: open + 1 pass of the queries", "probe_hwm_kib", fmt_mib, False),
     ]
     libs = main + peers
     lines = [f"**{args.title}**", "", "| figure | " + " | ".join(libs) + " | Mnemap / best peer |",
@@ -565,6 +566,7 @@ def main():
     p.add_argument("--path", required=True)
     p.add_argument("--queries", required=True)
     p.add_argument("--dim", type=int, default=384)
+    p.add_argument("--max-queries", type=int, default=0)
     p = sub.add_parser("report")
     p.add_argument("--results", required=True)
     p.add_argument("--title", default="")

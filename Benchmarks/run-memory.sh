@@ -11,7 +11,7 @@
 #   --peers LIST     peers on pydocs; default chroma,lancedb,lancedb-ivfpq,sqlite-vec,sqlite-vec-partition
 #   --synth-peers L  peers on the synthetic set; default chroma,lancedb,lancedb-ivfpq,sqlite-vec
 #   --synth-queries Q  queries on the synthetic set (the exact peers take ~1 s a query at 1M); default 100
-#   --probes P       fresh processes for open + first answer; default 5
+#   --probes P       fresh processes for open + first answer; default 5 (3 on the synthetic set)
 #   --min-time S     seconds of timed query passes per mode (at least 3 passes); default 3
 #   --no-mnemap      run only the peers (with --append: keep Mnemap's earlier line in the results)
 #   --append         add to the data set's results file instead of starting it anew (the report
@@ -38,7 +38,7 @@ sets=pydocs,synth
 peers=chroma,lancedb,lancedb-ivfpq,sqlite-vec,sqlite-vec-partition
 synth_peers=chroma,lancedb,lancedb-ivfpq,sqlite-vec
 synth_queries=100
-probes=5
+probes=
 min_time=3
 mnemap=1
 append=0
@@ -78,7 +78,7 @@ binary="$(swift build -c release --show-bin-path)/MemoryBench"
 echo "run-memory.sh: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); Swift $(swift --version 2>&1 | head -1 | sed 's/.*version \([0-9.]*\).*/\1/'), $("$python" -c 'import chromadb, lancedb, sqlite_vec, numpy, sys; print(f"Python {sys.version.split()[0]}, chromadb {chromadb.__version__}, lancedb {lancedb.__version__}, sqlite-vec {sqlite_vec.__version__}, numpy {numpy.__version__}")')"
 
 # One data set: filtered truth, Mnemap (noSync, then .full ingest only when $4), the peers, the report.
-# $1 name, $2 folder, $3 peers, $4 also .full, $5 title, $6 max queries (0: all)
+# $1 name, $2 folder, $3 peers, $4 also .full, $5 title, $6 max queries (0: all), $7 probes
 run_set() {
     local name=$1 folder=$2 results="$work/$1.jsonl"
     if [ "$append" = 0 ]; then : > "$results"; fi
@@ -86,7 +86,7 @@ run_set() {
     if [ "$mnemap" = 1 ]; then
         echo "== $name: mnemap (load $(cut -d' ' -f1-3 /proc/loadavg))"
         "$binary" run --data "$folder" --store "$work/$name-mnemap" --filtered-truth "$work/$name-filtered.i32" \
-            --probes "$probes" --min-time "$min_time" --max-queries "$6" | tee -a "$results"
+            --probes "$7" --min-time "$min_time" --max-queries "$6" | tee -a "$results"
     fi
     if [ "$mnemap" = 1 ] && [ "$4" = 1 ]; then
         "$binary" run --data "$folder" --store "$work/$name-mnemap-full" --lib mnemap-full --durability full \
@@ -95,7 +95,7 @@ run_set() {
     for peer in ${3//,/ }; do
         echo "== $name: $peer (load $(cut -d' ' -f1-3 /proc/loadavg))"
         "$python" memory_peers.py run --lib "$peer" --data "$folder" --path "$work/$name-$peer" \
-            --filtered-truth "$work/$name-filtered.i32" --probes "$probes" --min-time "$min_time" \
+            --filtered-truth "$work/$name-filtered.i32" --probes "$7" --min-time "$min_time" \
             --max-queries "$6" 2> >(grep --line-buffered -v "Deprecation warning\|disable_scoring_autoprojection" >&2) | tee -a "$results"
     done
     echo
@@ -105,7 +105,7 @@ run_set() {
 
 start=$(date +%s)
 if [[ ",$sets," == *,pydocs,* ]]; then
-    run_set pydocs "$data" "$peers" 1 "pydocs: 15,134 passages, all-MiniLM-L6-v2 384-dim vectors, 300 queries" 0
+    run_set pydocs "$data" "$peers" 1 "pydocs: 15,134 passages, all-MiniLM-L6-v2 384-dim vectors, 300 queries" 0 "${probes:-5}"
 fi
 if [[ ",$sets," == *,synth,* ]]; then
     synth_dir="$work/synth-$count"
@@ -113,6 +113,6 @@ if [[ ",$sets," == *,synth,* ]]; then
         "$python" memory_peers.py synth --out "$synth_dir" --count "$count" --seed 42
     fi
     run_set "synth$((count / 1000))k" "$synth_dir" "$synth_peers" 0 \
-        "synthetic: $count random unit 384-dim vectors (seed 42), texts of 8-30 made-up words, $synth_queries queries" "$synth_queries"
+        "synthetic: $count random unit 384-dim vectors (seed 42), texts of 8-30 made-up words, $synth_queries queries" "$synth_queries" "${probes:-3}"
 fi
 echo "run-memory.sh: done in $(( $(date +%s) - start )) s; load $(cut -d' ' -f1-3 /proc/loadavg)"

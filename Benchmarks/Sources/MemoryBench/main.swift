@@ -13,10 +13,10 @@
 //   MemoryBench index --data DIR --index DIR [--limit N] [--batch 1000] [--ef 96,200]
 //       The vector index alone, built in batches as MemoryStore builds it (or one at a time with
 //       --batch 1); recall@10 by efSearch. A check that the store's recall is the index's.
-//   MemoryBench probe --store DIR --queries FILE
+//   MemoryBench probe --store DIR --queries FILE [--max-queries Q]
 //       In a fresh process: opens the store and answers query 0 (vector, k=10); prints one line at
 //       once (the parent stamps the spawn-to-answer time when it arrives), then answers every query
-//       once more and prints a second line with VmHWM.
+//       once more (the first Q) and prints a second line with VmHWM.
 //
 // Every result is one JSON object per line on standard output.
 import Foundation
@@ -304,7 +304,7 @@ case "run":
     for _ in 0..<probes {
         let process = Process()
         process.executableURL = executable
-        process.arguments = ["probe", "--store", storePath, "--queries", queryFile, "--dim", String(dimension)]
+        process.arguments = ["probe", "--store", storePath, "--queries", queryFile, "--dim", String(dimension), "--max-queries", String(queryVectors.count)]
         let pipe = Pipe()
         process.standardOutput = pipe
         let start = clock.now
@@ -347,7 +347,8 @@ case "probe":
     emit(["op": "probe", "open_ms": seconds(opened - start) * 1000, "open_first_ms": seconds(answered - start) * 1000, "hits": hits.count,
           "first_rss_kib": status("VmRSS"), "first_rss_anon_kib": status("RssAnon"), "first_rss_file_kib": status("RssFile"),
           "baseline_rss_kib": baseline])
-    for query in 0..<queries.count {
+    let maxQueries = Int(options["max-queries"] ?? "0")!
+    for query in 0..<(maxQueries > 0 ? min(maxQueries, queries.count) : queries.count) {
         _ = try store.search(SearchRequest(query: "", vector: queries.floats(query), mode: .vector, limit: 10))
     }
     emit(["hwm_kib": status("VmHWM"), "rss_anon_kib": status("RssAnon"), "rss_file_kib": status("RssFile")])
