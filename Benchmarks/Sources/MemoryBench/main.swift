@@ -366,22 +366,33 @@ case "index":
     try? FileManager.default.removeItem(atPath: directory)
     let index = try VectorIndex.create(at: directory, configuration: IndexConfiguration(dimension: dimension, metric: .cosine), maxCount: max(limit, 1 << 20))
     let start = clock.now
+    let cpuStart = cpuSeconds()
     for first in stride(from: 0, to: limit, by: batch) {
         let rows = (first..<min(first + batch, limit)).map { vectors.floats($0) }
         if batch == 1 { _ = try index.add(rows[0]) } else { _ = try index.add(contentsOf: rows) }
         try index.commit()
     }
     let buildSeconds = seconds(clock.now - start)
+    let buildCPUSeconds = cpuSeconds() - cpuStart
     let queries = RawRows(folder + "/queries.f32", width: dimension)
     let truth = RawRows(folder + "/truth-top100.i32", width: 100)
     for ef in (options["ef"] ?? "96").split(separator: ",").map({ Int($0)! }) {
         index.efSearch = ef
         var hits = 0
+        var latencies: [Double] = []
+        let passCPU = cpuSeconds()
         for query in 0..<queries.count {
             let want = Set(truth.ints(query, prefix: 10).map { UInt32($0) })
-            hits += try index.search(queries.floats(query), k: 10).filter { want.contains($0.id) }.count
+            let vector = queries.floats(query)
+            let began = clock.now
+            let found = try index.search(vector, k: 10)
+            latencies.append(seconds(clock.now - began) * 1000)
+            hits += found.filter { want.contains($0.id) }.count
         }
-        emit(["op": "index", "count": limit, "batch": batch, "build_seconds": buildSeconds, "ef": ef, "recall": Double(hits) / Double(10 * queries.count)])
+        let queryCPU = (cpuSeconds() - passCPU) / Double(queries.count) * 1000
+        latencies.sort()
+        emit(["op": "index", "count": limit, "batch": batch, "build_seconds": buildSeconds, "build_cpu_seconds": buildCPUSeconds, "ef": ef,
+              "recall": Double(hits) / Double(10 * queries.count), "p50_ms": latencies[latencies.count / 2], "cpu_ms_per_query": queryCPU])
     }
 
 default:
