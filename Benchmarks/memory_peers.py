@@ -345,10 +345,10 @@ def cmd_run(args):
     median = lambda values: sorted(values)[len(values) // 2] if values else float("nan")
     result["spawn_first_ms"] = median(spawn)
     result["spawn_first_ms_all"] = spawn
-    for key in ("open_first_ms", "open_ms", "import_ms", "hwm_kib", "first_rss_kib"):
+    for key in ("open_first_ms", "open_ms", "import_ms", "hwm_kib", "first_rss_kib", "rss_anon_kib"):
         values = [p[key] for p in probes if key in p]
         if values:
-            result[("probe_" if key in ("hwm_kib", "first_rss_kib") else "") + key] = median(values)
+            result[("probe_" if key in ("hwm_kib", "first_rss_kib", "rss_anon_kib") else "") + key] = median(values)
     result["load_end"] = loadavg()
     emit(result)
 
@@ -367,7 +367,7 @@ def cmd_probe(args):
           "open_first_ms": (answered - imported) * 1000, "hits": len(found), "first_rss_kib": status_kib("VmRSS")})
     for query in queries:
         peer.search(query)
-    emit({"hwm_kib": status_kib("VmHWM")})
+    emit({"hwm_kib": status_kib("VmHWM"), "rss_anon_kib": status_kib("RssAnon")})
 
 
 def cmd_synth(args):
@@ -536,6 +536,7 @@ def cmd_report(args):
         ("disk (allocated)", "disk_bytes", fmt_mb, False),
         ("peak RSS, benchmark process (VmHWM)", "hwm_kib", fmt_mib, False),
         ("peak RSS, new process: open + 1 pass of the queries", "probe_hwm_kib", fmt_mib, False),
+        ("  of which private (RssAnon at the end; the rest is shared page cache)", "probe_rss_anon_kib", fmt_mib, False),
     ]
     libs = main + peers
     lines = [f"**{args.title}**", "", "| figure | " + " | ".join(libs) + " | Mnemap / best peer |",

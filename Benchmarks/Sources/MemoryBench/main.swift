@@ -331,6 +331,7 @@ case "run":
     result["open_ms"] = median(probeResults.compactMap { $0["open_ms"] as? Double })
     result["probe_hwm_kib"] = median(probeResults.compactMap { ($0["hwm_kib"] as? Int).map(Double.init) })
     result["probe_first_rss_kib"] = median(probeResults.compactMap { ($0["first_rss_kib"] as? Int).map(Double.init) })
+    result["probe_rss_anon_kib"] = median(probeResults.compactMap { ($0["rss_anon_kib"] as? Int).map(Double.init) })
     result["load_end"] = loadAverage()
     emit(result)
 
