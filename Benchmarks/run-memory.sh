@@ -75,8 +75,11 @@ fi
 python="$venv/bin/python"
 "$python" -c 'import chromadb, lancedb, sqlite_vec, numpy' 2>/dev/null || "$python" -m pip install --quiet chromadb lancedb sqlite-vec numpy
 
-swift build -c release --product MemoryBench
-binary="$(swift build -c release --show-bin-path)/MemoryBench"
+# Linked statically, as a Swift program is deployed on Linux: dynamically, starting a process
+# that imports Foundation spends 25-35 ms in the loader (50 shared libraries), more than opening
+# the store and answering.
+swift build -c release --static-swift-stdlib --product MemoryBench
+binary="$(swift build -c release --static-swift-stdlib --show-bin-path)/MemoryBench"
 
 echo "run-memory.sh: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); Swift $(swift --version 2>&1 | head -1 | sed 's/.*version \([0-9.]*\).*/\1/'), $("$python" -c 'import chromadb, lancedb, sqlite_vec, numpy, sys; print(f"Python {sys.version.split()[0]}, chromadb {chromadb.__version__}, lancedb {lancedb.__version__}, sqlite-vec {sqlite_vec.__version__}, numpy {numpy.__version__}")')"
 
