@@ -13,9 +13,10 @@
 //   MemoryBench index --data DIR --index DIR [--limit N] [--batch 1000] [--ef 96,200]
 //       The vector index alone, built in batches as MemoryStore builds it (or one at a time with
 //       --batch 1); recall@10 by efSearch. A check that the store's recall is the index's.
-//   MemoryBench recall --store DIR --data DIR [--ef 96,200,400] [--max-queries Q]
+//   MemoryBench recall --store DIR --data DIR [--ef 96,200,400] [--max-queries Q] [--namespace NS]
 //       An existing store (as `run` left it) searched with each efSearch: recall@10 against
-//       DIR/truth-top100.i32, latency p50/p99 over two passes.
+//       DIR/truth-top100.i32, latency p50/p99 over two passes (with --namespace: latency only,
+//       the search filtered on that namespace prefix).
 //   MemoryBench probe --store DIR --queries FILE [--max-queries Q]
 //       In a fresh process: opens the store and answers query 0 (vector, k=10); prints one line at
 //       once (the parent stamps the spawn-to-answer time when it arrives), then answers every query
@@ -375,9 +376,10 @@ case "recall":
         for pass in 0..<2 {
             for query in 0..<count {
                 let began = clock.now
-                let found = try store.search(SearchRequest(query: "", vector: queries.floats(query), mode: .vector, limit: 10))
+                let filter = options["namespace"].map { MemoryFilter(namespacePrefix: $0) } ?? MemoryFilter()
+                let found = try store.search(SearchRequest(query: "", vector: queries.floats(query), mode: .vector, limit: 10, filter: filter))
                 latencies.append(seconds(clock.now - began) * 1000)
-                if pass == 0 {
+                if pass == 0, options["namespace"] == nil {
                     let want = Set(truth.ints(query, prefix: 10))
                     hits += found.filter { want.contains(chunkOfText[$0.memory.text] ?? -1) }.count
                 }
