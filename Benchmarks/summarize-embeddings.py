@@ -1,7 +1,7 @@
 """Reads the results of run-embeddings.sh (a folder of key=value lines and vectors) and prints the
 table, the agreement of the vectors and the targets. Needs numpy (the peer's virtual environment has it).
 
-    python summarize-embeddings.py RESULTS_DIR [DATASET_VECTORS.f32]
+    python summarize-embeddings.py RESULTS_DIR [DATASET_VECTORS.f32 [DATASET_QUERY_VECTORS.f32]]
 """
 import statistics
 import sys
@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 
 results = Path(sys.argv[1])
-reference = sys.argv[2] if len(sys.argv) > 2 else None
+reference = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] else None
+query_reference = sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] else None
 
 
 def lines(name):
@@ -27,6 +28,7 @@ def median(rows, key):
 
 swift_load, torch_load = lines("swift-load.txt"), lines("torch-load.txt")
 swift_embed, torch_embed = lines("swift-embed.txt"), lines("torch-embed.txt")
+swift_queries, torch_queries = lines("swift-queries.txt"), lines("torch-queries.txt")
 
 
 def spread(rows, key):
@@ -59,14 +61,37 @@ if swift_embed and torch_embed:
     s, t = max(float(r["VmHWM_kB"]) for r in swift_embed) / 1024, max(float(r["VmHWM_kB"]) for r in torch_embed) / 1024
     sa, sf = float(swift_embed[-1]["RssAnon_kB"]) / 1024, float(swift_embed[-1]["RssFile_kB"]) / 1024
     ta, tf = float(torch_embed[-1]["RssAnon_kB"]) / 1024, float(torch_embed[-1]["RssFile_kB"]) / 1024
+    if swift_queries and torch_queries:
+        s, t = median(swift_queries, "sentences_per_s"), median(torch_queries, "sentences_per_s")
+        n, tokens, r = swift_queries[0]["n"], swift_queries[0]["tokens"], swift_queries[0].get("repeat", "1")
+        table.append((f"queries/s, {n} short queries, batch 32, 2 threads", f"{s:.1f}", f"{t:.1f}", f"{s / t:.2f}x",
+                      f"{len(swift_queries)} run(s) each of {r} call(s) over all queries, median; {tokens} tokens ({int(tokens) / int(n):.1f}/query)"))
+        s, t = median(swift_queries, "sentences_per_cpu_s"), median(torch_queries, "sentences_per_cpu_s")
+        table.append(("queries per CPU-second (same run)", f"{s:.1f}", f"{t:.1f}", f"{s / t:.2f}x", ""))
     table.append(("peak RSS, embedding run (MiB)", f"{s:.0f}", f"{t:.0f}", f"{t / s:.1f}x less",
                   f"VmHWM; at the end anon/file: Swift {sa:.0f}/{sf:.0f}, PyTorch {ta:.0f}/{tf:.0f}"))
+
+runs = []
+for i, (a, b) in enumerate(zip(swift_embed, torch_embed)):
+    row = [f"{i + 1}", f"{a['sentences_per_s']} ({a.get('loadavg', '?')})", f"{b['sentences_per_s']} ({b.get('loadavg', '?')})"]
+    if i < len(swift_queries) and i < len(torch_queries):
+        qa, qb = swift_queries[i], torch_queries[i]
+        row += [f"{qa['sentences_per_s']} ({qa.get('loadavg', '?')})", f"{qb['sentences_per_s']} ({qb.get('loadavg', '?')})"]
+    runs.append(row)
 
 print("| measure | Mnemap (Swift) | PyTorch sentence-transformers | Mnemap vs PyTorch | notes |")
 print("| --- | ---: | ---: | ---: | --- |")
 for row in table:
     print("| " + " | ".join(row) + " |")
 print()
+if runs:
+    print("Per run (passages/s and queries/s; in parentheses the 1-minute load average at the end of the timed call):")
+    print()
+    print("| run | Mnemap passages/s | PyTorch passages/s | Mnemap queries/s | PyTorch queries/s |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for row in runs:
+        print("| " + " | ".join(row + [""] * (5 - len(row))) + " |")
+    print()
 
 targets = []
 if swift_load:
@@ -75,6 +100,9 @@ if swift_load:
 if swift_embed and torch_embed:
     ratio = median(swift_embed, "sentences_per_s") / median(torch_embed, "sentences_per_s")
     targets.append(("PASS" if ratio >= 1.0 else "MISS", f"sentences/s at batch 32: {ratio:.2f}x PyTorch (target: at least 1.0x)"))
+if swift_queries and torch_queries:
+    ratio = median(swift_queries, "sentences_per_s") / median(torch_queries, "sentences_per_s")
+    targets.append(("PASS" if ratio >= 1.0 else "MISS", f"queries/s at batch 32: {ratio:.2f}x PyTorch (target: at least 1.0x)"))
 
 swift_vectors, torch_vectors = results / "swift-vectors.f32", results / "torch-vectors.f32"
 if swift_vectors.exists() and torch_vectors.exists():
@@ -90,6 +118,20 @@ if swift_vectors.exists() and torch_vectors.exists():
                  f"PyTorch min {float((b * r).sum(1).min()):.7f}")
     print(line)
     targets.append(("PASS" if worst >= 0.9999 else "MISS", f"same vectors: min cosine {worst:.7f} (required: at least 0.9999)"))
+
+swift_qv, torch_qv = results / "swift-query-vectors.f32", results / "torch-query-vectors.f32"
+if swift_qv.exists() and torch_qv.exists():
+    a = np.fromfile(swift_qv, "<f4").reshape(-1, 384)
+    b = np.fromfile(torch_qv, "<f4").reshape(-1, 384)
+    cos = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    line = f"query vectors: all {len(cos)} compared, cosine Swift vs PyTorch min {float(cos.min()):.7f}"
+    if query_reference:
+        r = np.fromfile(query_reference, "<f4").reshape(-1, 384)[: len(a)]
+        an = a / np.linalg.norm(a, axis=1, keepdims=True)
+        line += f"; against the dataset's queries.f32: Swift min {float((an * r).sum(1).min()):.7f}"
+    print(line)
+    worst_q = float(cos.min())
+    targets.append(("PASS" if worst_q >= 0.9999 else "MISS", f"same query vectors: min cosine {worst_q:.7f} (required: at least 0.9999)"))
 
 print()
 print("Targets:")
