@@ -9,7 +9,7 @@ struct BertEncoder: Sendable {
     let weights: BertWeights
     /// The build of the vector kernels every step runs.
     let level: KernelLevel
-    /// The layers' weights packed for the product kernel, made by the first forward pass.
+    /// The layers' weights packed for the product kernel, made by the first forward pass of enough rows.
     private let packedWeights = PackedWeightsCache()
 
     init(configuration: BertConfiguration, weights: BertWeights, level: KernelLevel = .best) {
@@ -45,17 +45,20 @@ struct BertEncoder: Sendable {
         }
         let level = self.level
         let epsilon = configuration.layerNormEpsilon
-        // The weights packed for the product kernel, once per encoder (the first call packs them).
-        let packed = packedWeights.weights(weights, level: level)
+        // The weights packed for the product kernel, once per encoder: by the first pass of enough
+        // rows. A shorter pass before that packs each panel as it goes (the same floats).
+        let packed = rows >= MatrixMultiply.sharedPackingRows ? packedWeights.weights(weights, level: level) : packedWeights.existing
+        let layers: [PackedWeights.Layer?] = packed.map { $0.layers.map { $0 } } ?? weights.layers.map { _ in nil }
+        defer { withExtendedLifetime(packed) {} }
 
         // Five rounds per layer, each ending when all cores are done with it.
         embed(sequences, into: hidden)
         Parallel.run([LayerNorm.work(hidden, adding: nil, rows: rows, width: h, norm: weights.embeddingNorm, epsilon: epsilon, level: level)])
-        for (layer, panels) in zip(weights.layers, packed.layers) {
+        for (layer, panels) in zip(weights.layers, layers) {
             Parallel.run([
-                MatrixMultiply.linear(layer.query, packed: panels.query, input: hidden, rows: rows, output: query, level: level),
-                MatrixMultiply.linear(layer.key, packed: panels.key, input: hidden, rows: rows, output: key, level: level),
-                MatrixMultiply.linear(layer.value, packed: panels.value, input: hidden, rows: rows, output: value, level: level),
+                MatrixMultiply.linear(layer.query, packed: panels?.query, input: hidden, rows: rows, output: query, level: level),
+                MatrixMultiply.linear(layer.key, packed: panels?.key, input: hidden, rows: rows, output: key, level: level),
+                MatrixMultiply.linear(layer.value, packed: panels?.value, input: hidden, rows: rows, output: value, level: level),
             ])
             Parallel.run([
                 Attention.work(
@@ -67,21 +70,21 @@ struct BertEncoder: Sendable {
             // attended = LN(context Wₒ + bₒ + hidden)
             Parallel.run([
                 MatrixMultiply.linear(
-                    layer.attentionOutput, packed: panels.attentionOutput, input: context, rows: rows, output: attended,
+                    layer.attentionOutput, packed: panels?.attentionOutput, input: context, rows: rows, output: attended,
                     epilogue: .residualLayerNorm(residual: hidden, norm: layer.attentionNorm, epsilon: epsilon), level: level
                 ),
             ])
             // intermediate = GELU(attended W₁ + b₁)
             Parallel.run([
                 MatrixMultiply.linear(
-                    layer.intermediate, packed: panels.intermediate, input: attended, rows: rows, output: intermediate,
+                    layer.intermediate, packed: panels?.intermediate, input: attended, rows: rows, output: intermediate,
                     epilogue: .gelu, level: level
                 ),
             ])
             // hidden = LN(intermediate W₂ + b₂ + attended)
             Parallel.run([
                 MatrixMultiply.linear(
-                    layer.output, packed: panels.output, input: intermediate, rows: rows, output: hidden,
+                    layer.output, packed: panels?.output, input: intermediate, rows: rows, output: hidden,
                     epilogue: .residualLayerNorm(residual: attended, norm: layer.outputNorm, epsilon: epsilon), level: level
                 ),
             ])

@@ -3,9 +3,10 @@ import Synchronization
 /// Every weight matrix of the encoder's layers packed for the product kernel (panels of 16 output
 /// columns, see ``MatrixMultiply``), in one allocation: 42 MB for MiniLM.
 ///
-/// The encoder makes it on its first forward pass (all matrices packed in one parallel round) and
-/// keeps it for its lifetime, so no later call packs again: a short text alone costs its arithmetic
-/// and not a transposition of every weight. The mapped `[out, in]` matrices are not read after
+/// The encoder makes it on its first forward pass of at least ``MatrixMultiply/sharedPackingRows``
+/// rows (all matrices packed in one parallel round) and keeps it for its lifetime, so no later call
+/// packs again. Shorter passes before that pack each panel as they use it, into a small buffer, and
+/// so a process that embeds one query and exits allocates nothing more. The mapped `[out, in]` matrices are not read after
 /// that, and their pages are released from the resident set (``SafeTensors/releasePages(of:)``).
 final class PackedWeights: @unchecked Sendable {
     struct Layer {
@@ -63,6 +64,11 @@ final class PackedWeightsCache: Sendable {
     private let packed = Mutex<PackedWeights?>(nil)
 
     init() {}
+
+    /// The packed weights if a call has made them, else nil (without waiting for one that is packing).
+    var existing: PackedWeights? {
+        packed.withLockIfAvailable { $0 } ?? nil
+    }
 
     /// The packed weights of `weights`, packing them on the first call (other callers wait for it).
     func weights(_ weights: BertWeights, level: KernelLevel) -> PackedWeights {
