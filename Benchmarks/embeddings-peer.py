@@ -3,9 +3,10 @@
     python embeddings-peer.py load  MODEL_DIR
         one model load in this (fresh) process: SentenceTransformer(MODEL_DIR) after `import torch,
         sentence_transformers` (timed apart), then the first vector of one short sentence.
-    python embeddings-peer.py embed MODEL_DIR chunks.jsonl N BATCH OUT.f32 [REPEAT]
+    python embeddings-peer.py embed MODEL_DIR chunks.jsonl N BATCH OUT.f32 [REPEAT [THREADS]]
         the "text" of the first N lines, encoded in one call at batch BATCH (after a warm-up of one batch);
-        with REPEAT, that many calls timed together (for short inputs such as queries).
+        with REPEAT, that many calls timed together (for short inputs such as queries); THREADS
+        overrides the 2 threads.
 Threads: torch.set_num_threads(2) (the Swift side uses both cores of the machine).
 Prints one line of key=value pairs, including VmHWM (peak resident set, kB).
 """
@@ -47,6 +48,8 @@ if mode == "load":
 elif mode == "embed":
     passages, n, batch, out = sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
     repeats = max(1, int(sys.argv[7])) if len(sys.argv) > 7 else 1
+    if len(sys.argv) > 8:
+        torch.set_num_threads(int(sys.argv[8]))
     texts = []
     with open(passages, encoding="utf-8") as f:
         for line in f:

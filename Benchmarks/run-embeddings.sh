@@ -12,6 +12,7 @@
 # MNEMAP_QUERIES: short queries embedded the same way (one call, batch 32), all lines of the file;
 #   default ../shared/data/pydocs/queries.jsonl (300 queries, 13 tokens on average); "" skips them.
 # MNEMAP_QUERY_REPEATS (5): calls over all the queries per timed run (a call on 300 queries is short).
+#   The queries also run at batch 1 (one query per forward pass; one call over all of them).
 # MNEMAP_RESULTS: the folder for the raw results; default Benchmarks/.build/embeddings-results.
 # MNEMAP_PEER_VENV: the virtual environment of the peer; default Benchmarks/.build/embeddings-venv.
 #
@@ -97,8 +98,24 @@ for _ in $(seq "$embed_runs"); do
         "$python" embeddings-peer.py embed "$model" "$queries" "$nq" 32 "$results/torch-query-vectors.f32" "$query_repeats" 2> /dev/null \
             | tee -a "$results/torch-queries.txt"
         echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+        # One query per forward pass, as an agent embeds its questions one at a time.
+        "$binary" embed --folder "$model" --passages "$queries" --n "$nq" --batch 1 \
+            --out "$results/swift-query1-vectors.f32" | tee -a "$results/swift-queries-batch1.txt"
+        echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+        "$python" embeddings-peer.py embed "$model" "$queries" "$nq" 1 "$results/torch-query1-vectors.f32" 2> /dev/null \
+            | tee -a "$results/torch-queries-batch1.txt"
+        echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+        # PyTorch's short batches on 1 thread too: on a busy machine its 2 OpenMP threads can be
+        # many times slower than 1 on small matrices.
+        "$python" embeddings-peer.py embed "$model" "$queries" "$nq" 32 /dev/null "$query_repeats" 1 2> /dev/null \
+            | tee -a "$results/torch-queries-1thread.txt"
+        "$python" embeddings-peer.py embed "$model" "$queries" "$nq" 1 /dev/null 1 1 2> /dev/null \
+            | tee -a "$results/torch-queries-batch1-1thread.txt"
+        echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
     fi
 done
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shows here)" | tee -a "$results/machine.txt"
 echo
-"$python" summarize-embeddings.py "$results" "$dataset_vectors" "${queries:+$(dirname "$queries")/queries.f32}"
+query_vectors=""
+[ -n "$queries" ] && [ -f "$(dirname "$queries")/queries.f32" ] && query_vectors="$(dirname "$queries")/queries.f32"
+"$python" summarize-embeddings.py "$results" "$dataset_vectors" "$query_vectors"
