@@ -60,9 +60,6 @@ if swift_embed and torch_embed:
                       "user + system time of the process: less sensitive to the other work on the machine"))
     s, t = median(swift_embed, "tokens_per_s"), median(torch_embed, "tokens_per_s")
     table.append(("tokens/s (same run)", f"{s:.0f}", f"{t:.0f}", f"{s / t:.2f}x", "tokens after truncation to 256, [CLS]/[SEP] included"))
-    s, t = max(float(r["VmHWM_kB"]) for r in swift_embed) / 1024, max(float(r["VmHWM_kB"]) for r in torch_embed) / 1024
-    sa, sf = float(swift_embed[-1]["RssAnon_kB"]) / 1024, float(swift_embed[-1]["RssFile_kB"]) / 1024
-    ta, tf = float(torch_embed[-1]["RssAnon_kB"]) / 1024, float(torch_embed[-1]["RssFile_kB"]) / 1024
     if swift_queries and torch_queries:
         s, t = median(swift_queries, "sentences_per_s"), median(torch_queries, "sentences_per_s")
         n, tokens, r = swift_queries[0]["n"], swift_queries[0]["tokens"], swift_queries[0].get("repeat", "1")
@@ -84,6 +81,9 @@ if swift_embed and torch_embed:
             s, t = median(swift_queries1, "sentences_per_s"), median(torch_queries1_1t, "sentences_per_s")
             table.append(("queries/s, batch 1, PyTorch on 1 thread", f"{s:.1f}", f"{t:.1f}", f"{s / t:.2f}x",
                           f"{1000 / s:.2f} ms against {1000 / t:.2f} ms per query"))
+    s, t = max(float(r["VmHWM_kB"]) for r in swift_embed) / 1024, max(float(r["VmHWM_kB"]) for r in torch_embed) / 1024
+    sa, sf = float(swift_embed[-1]["RssAnon_kB"]) / 1024, float(swift_embed[-1]["RssFile_kB"]) / 1024
+    ta, tf = float(torch_embed[-1]["RssAnon_kB"]) / 1024, float(torch_embed[-1]["RssFile_kB"]) / 1024
     table.append(("peak RSS, embedding run (MiB)", f"{s:.0f}", f"{t:.0f}", f"{t / s:.1f}x less",
                   f"VmHWM; at the end anon/file: Swift {sa:.0f}/{sf:.0f}, PyTorch {ta:.0f}/{tf:.0f}"))
 
