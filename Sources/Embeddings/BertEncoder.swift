@@ -9,7 +9,7 @@ struct BertEncoder: Sendable {
     let weights: BertWeights
     /// The build of the vector kernels every step runs.
     let level: KernelLevel
-    /// The layers' weights packed for the product kernel, made by the first forward pass of enough rows.
+    /// The layers' weights packed for the product kernel, made by the first long or the second forward pass.
     private let packedWeights = PackedWeightsCache()
 
     init(configuration: BertConfiguration, weights: BertWeights, level: KernelLevel = .best) {
@@ -45,9 +45,9 @@ struct BertEncoder: Sendable {
         }
         let level = self.level
         let epsilon = configuration.layerNormEpsilon
-        // The weights packed for the product kernel, once per encoder: by the first pass of enough
-        // rows. A shorter pass before that packs each panel as it goes (the same floats).
-        let packed = rows >= MatrixMultiply.sharedPackingRows ? packedWeights.weights(weights, level: level) : packedWeights.existing
+        // The weights packed for the product kernel, once per encoder (see PackedWeightsCache). A
+        // short first pass packs each panel as it goes instead (the same floats).
+        let packed = packedWeights.weights(forRows: rows, of: weights, level: level)
         let layers: [PackedWeights.Layer?] = packed.map { $0.layers.map { $0 } } ?? weights.layers.map { _ in nil }
         defer { withExtendedLifetime(packed) {} }
 

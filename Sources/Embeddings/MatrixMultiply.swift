@@ -6,8 +6,8 @@ import Foundation
 ///
 /// The C kernel (`mnemap_linear_f32`, AVX2+FMA or portable) reads the weight through panels: 16
 /// output columns transposed so that each input index gives 16 consecutive floats. The encoder
-/// packs every weight matrix once, on its first forward pass of 64 rows or more, and keeps them
-/// (``PackedWeights``); shorter passes before that pack each panel as they go.
+/// packs every weight matrix once and keeps them (``PackedWeights``), on its first forward pass
+/// of 64 rows or more or on its second pass; a short first pass packs each panel as it goes.
 /// A tile of 6 input rows × 16 columns keeps 12 AVX2 accumulators (2 × 16 and 8 SSE accumulators
 /// in the portable build). Each output is summed over the inputs in order, in chunks of 64 added
 /// one after the other, whatever the tile and the batch: a sentence gets bit-identical vectors
@@ -51,10 +51,10 @@ enum MatrixMultiply {
         case residualLayerNorm(residual: UnsafePointer<Float>, norm: BertWeights.Norm, epsilon: Float)
     }
 
-    /// From this many rows a forward pass uses (and, the first time, makes) the encoder's
-    /// ``PackedWeights``. Below it, before they exist, each task packs the panels it uses into a
-    /// buffer of its own (the same floats): for a short text alone in a process, that costs less than
-    /// allocating and writing 42 MB of packed weights.
+    /// From this many rows the first forward pass makes the encoder's ``PackedWeights``; a shorter
+    /// first pass has each task pack the panels it uses into a buffer of its own (the same floats):
+    /// for a short text alone in a process, that costs less than allocating and writing 42 MB of
+    /// packed weights. The second pass makes them whatever its size (``PackedWeightsCache``).
     static let sharedPackingRows = 64
 
     /// The tasks of `output[0..<rows] = input · weightᵀ + bias`, then `epilogue`, with the weight

@@ -3,10 +3,8 @@ import Synchronization
 /// Every weight matrix of the encoder's layers packed for the product kernel (panels of 16 output
 /// columns, see ``MatrixMultiply``), in one allocation: 42 MB for MiniLM.
 ///
-/// The encoder makes it on its first forward pass of at least ``MatrixMultiply/sharedPackingRows``
-/// rows (all matrices packed in one parallel round) and keeps it for its lifetime, so no later call
-/// packs again. Shorter passes before that pack each panel as they use it, into a small buffer, and
-/// so a process that embeds one query and exits allocates nothing more. The mapped `[out, in]` matrices are not read after
+/// The encoder makes it once (all matrices packed in one parallel round; see
+/// ``PackedWeightsCache`` for when) and keeps it for its lifetime, so no later call packs again. The mapped `[out, in]` matrices are not read after
 /// that, and their pages are released from the resident set (``SafeTensors/releasePages(of:)``).
 final class PackedWeights: @unchecked Sendable {
     struct Layer {
@@ -59,23 +57,31 @@ final class PackedWeights: @unchecked Sendable {
     deinit { storage.deallocate() }
 }
 
-/// The encoder's ``PackedWeights``, made once by whichever call needs them first.
+/// The encoder's ``PackedWeights``, made once by whichever forward pass needs them first: the
+/// first of at least ``MatrixMultiply/sharedPackingRows`` rows, or the second of any size (a process
+/// that embeds more than one short text). The first pass, when short, packs its panels as it goes
+/// instead, so that a process that embeds one query and exits allocates nothing more.
 final class PackedWeightsCache: Sendable {
-    private let packed = Mutex<PackedWeights?>(nil)
+    private let state = Mutex<(packed: PackedWeights?, passes: Int)>((nil, 0))
 
     init() {}
 
-    /// The packed weights if a call has made them, else nil (without waiting for one that is packing).
-    var existing: PackedWeights? {
-        packed.withLockIfAvailable { $0 } ?? nil
-    }
-
-    /// The packed weights of `weights`, packing them on the first call (other callers wait for it).
-    func weights(_ weights: BertWeights, level: KernelLevel) -> PackedWeights {
-        packed.withLock { packed in
-            if let packed { return packed }
+    /// The packed weights for a forward pass of `rows` rows, or nil when that pass should pack its
+    /// panels as it goes: the first pass when it is short, and a short pass that finds another one
+    /// packing (it does not wait).
+    func weights(forRows rows: Int, of weights: BertWeights, level: KernelLevel) -> PackedWeights? {
+        let wanted = rows >= MatrixMultiply.sharedPackingRows
+        let existing: PackedWeights?? = state.withLockIfAvailable { state in
+            state.passes += 1
+            return state.packed
+        }
+        if let existing = existing ?? nil { return existing }
+        guard wanted || existing != nil else { return nil }  // a short pass that found the lock taken
+        return state.withLock { state in
+            if let packed = state.packed { return packed }
+            guard wanted || state.passes >= 2 else { return nil }
             let made = PackedWeights(weights, level: level)
-            packed = made
+            state.packed = made
             return made
         }
     }
