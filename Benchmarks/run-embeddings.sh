@@ -9,6 +9,10 @@
 #   $MNEMAP_PASSAGES overrides the file).
 # MNEMAP_LOAD_RUNS (9), MNEMAP_PEER_LOAD_RUNS (3): fresh processes timed for the model load.
 # MNEMAP_EMBED_RUNS (1): embedding runs of each side, alternated (the table takes the median).
+# MNEMAP_QUERIES: short queries embedded the same way (one call, batch 32), all lines of the file;
+#   default ../shared/data/pydocs/queries.jsonl (300 queries, 13 tokens on average); "" skips them.
+# MNEMAP_QUERY_REPEATS (5): calls over all the queries per timed run (a call on 300 queries is short).
+#   The queries also run at batch 1 (one query per forward pass; one call over all of them).
 # MNEMAP_RESULTS: the folder for the raw results; default Benchmarks/.build/embeddings-results.
 # MNEMAP_PEER_VENV: the virtual environment of the peer; default Benchmarks/.build/embeddings-venv.
 #
@@ -27,6 +31,8 @@ load_runs="${MNEMAP_LOAD_RUNS:-9}"
 peer_load_runs="${MNEMAP_PEER_LOAD_RUNS:-3}"
 embed_runs="${MNEMAP_EMBED_RUNS:-1}"
 results="${MNEMAP_RESULTS:-$PWD/.build/embeddings-results}"
+queries="${MNEMAP_QUERIES-$PWD/../../shared/data/pydocs/queries.jsonl}"
+query_repeats="${MNEMAP_QUERY_REPEATS:-5}"
 [ -f "$passages" ] || { echo "run-embeddings.sh: no passages at $passages" >&2; exit 1; }
 
 # 1. The model.
@@ -84,7 +90,32 @@ for _ in $(seq "$embed_runs"); do
     "$python" embeddings-peer.py embed "$model" "$passages" "$n" 32 "$results/torch-vectors.f32" 2> /dev/null \
         | tee -a "$results/torch-embed.txt"
     echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+    if [ -n "$queries" ]; then
+        nq="$(wc -l < "$queries")"
+        "$binary" embed --folder "$model" --passages "$queries" --n "$nq" --batch 32 --repeat "$query_repeats" \
+            --out "$results/swift-query-vectors.f32" | tee -a "$results/swift-queries.txt"
+        echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+        "$python" embeddings-peer.py embed "$model" "$queries" "$nq" 32 "$results/torch-query-vectors.f32" "$query_repeats" 2> /dev/null \
+            | tee -a "$results/torch-queries.txt"
+        echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+        # One query per forward pass, as an agent embeds its questions one at a time.
+        "$binary" embed --folder "$model" --passages "$queries" --n "$nq" --batch 1 \
+            --out "$results/swift-query1-vectors.f32" | tee -a "$results/swift-queries-batch1.txt"
+        echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+        "$python" embeddings-peer.py embed "$model" "$queries" "$nq" 1 "$results/torch-query1-vectors.f32" 2> /dev/null \
+            | tee -a "$results/torch-queries-batch1.txt"
+        echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+        # PyTorch's short batches on 1 thread too: on a busy machine its 2 OpenMP threads can be
+        # many times slower than 1 on small matrices.
+        "$python" embeddings-peer.py embed "$model" "$queries" "$nq" 32 /dev/null "$query_repeats" 1 2> /dev/null \
+            | tee -a "$results/torch-queries-1thread.txt"
+        "$python" embeddings-peer.py embed "$model" "$queries" "$nq" 1 /dev/null 1 1 2> /dev/null \
+            | tee -a "$results/torch-queries-batch1-1thread.txt"
+        echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+    fi
 done
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shows here)" | tee -a "$results/machine.txt"
 echo
-"$python" summarize-embeddings.py "$results" "$dataset_vectors"
+query_vectors=""
+[ -n "$queries" ] && [ -f "$(dirname "$queries")/queries.f32" ] && query_vectors="$(dirname "$queries")/queries.f32"
+"$python" summarize-embeddings.py "$results" "$dataset_vectors" "$query_vectors"

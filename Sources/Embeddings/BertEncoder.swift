@@ -9,6 +9,8 @@ struct BertEncoder: Sendable {
     let weights: BertWeights
     /// The build of the vector kernels every step runs.
     let level: KernelLevel
+    /// The layers' weights packed for the product kernel, made by the first long or the second forward pass.
+    private let packedWeights = PackedWeightsCache()
 
     init(configuration: BertConfiguration, weights: BertWeights, level: KernelLevel = .best) {
         self.configuration = configuration
@@ -38,44 +40,27 @@ struct BertEncoder: Sendable {
         let value = UnsafeMutablePointer<Float>.allocate(capacity: rows * h)
         let context = UnsafeMutablePointer<Float>.allocate(capacity: rows * h)
         let intermediate = UnsafeMutablePointer<Float>.allocate(capacity: rows * configuration.intermediateSize)
-        let level = self.level
-        let epsilon = configuration.layerNormEpsilon
-        // Each weight matrix packed for the product kernel, one buffer per product of a layer
-        // (reused by the next layer; all layers have the same shapes): 7 MB for MiniLM. For a few
-        // rows (a short text alone) no buffers: the products pack their panels as they go.
-        let shared = rows >= MatrixMultiply.sharedPackingRows
-        func buffer(_ linear: (BertWeights.Layer) -> BertWeights.Linear) -> UnsafeMutablePointer<Float>? {
-            guard shared, let layer = weights.layers.first else { return nil }
-            return .allocate(capacity: MatrixMultiply.packedCount(linear(layer)))
-        }
-        let packedQuery = buffer(\.query), packedKey = buffer(\.key), packedValue = buffer(\.value)
-        let packedAttentionOutput = buffer(\.attentionOutput)
-        let packedIntermediate = buffer(\.intermediate), packedOutput = buffer(\.output)
         defer {
             for buffer in [hidden, attended, query, key, value, context, intermediate] { buffer.deallocate() }
-            for buffer in [packedQuery, packedKey, packedValue, packedAttentionOutput, packedIntermediate, packedOutput] { buffer?.deallocate() }
         }
-        func pack(_ layer: BertWeights.Linear, into packed: UnsafeMutablePointer<Float>?) -> [Parallel.Work] {
-            packed.map { [MatrixMultiply.pack(layer, into: $0, level: level)] } ?? []
-        }
-        func packQKV(_ layer: BertWeights.Layer) -> [Parallel.Work] {
-            pack(layer.query, into: packedQuery) + pack(layer.key, into: packedKey) + pack(layer.value, into: packedValue)
-        }
+        let level = self.level
+        let epsilon = configuration.layerNormEpsilon
+        // The weights packed for the product kernel, once per encoder (see PackedWeightsCache). A
+        // short first pass packs each panel as it goes instead (the same floats).
+        let packed = packedWeights.weights(forRows: rows, of: weights, level: level)
+        let layers: [PackedWeights.Layer?] = packed.map { $0.layers.map { $0 } } ?? weights.layers.map { _ in nil }
+        defer { withExtendedLifetime(packed) {} }
 
-        // Five rounds per layer (one wait for all cores at the end of each); packing the weights of
-        // the next product runs as extra tasks of the round before it.
+        // Five rounds per layer, each ending when all cores are done with it.
         embed(sequences, into: hidden)
-        Parallel.run(
-            [LayerNorm.work(hidden, adding: nil, rows: rows, width: h, norm: weights.embeddingNorm, epsilon: epsilon, level: level)]
-                + (weights.layers.first.map(packQKV) ?? [])
-        )
-        for (index, layer) in weights.layers.enumerated() {
-            Parallel.run(pack(layer.attentionOutput, into: packedAttentionOutput) + [
-                MatrixMultiply.linear(layer.query, packed: packedQuery, input: hidden, rows: rows, output: query, level: level),
-                MatrixMultiply.linear(layer.key, packed: packedKey, input: hidden, rows: rows, output: key, level: level),
-                MatrixMultiply.linear(layer.value, packed: packedValue, input: hidden, rows: rows, output: value, level: level),
+        Parallel.run([LayerNorm.work(hidden, adding: nil, rows: rows, width: h, norm: weights.embeddingNorm, epsilon: epsilon, level: level)])
+        for (layer, panels) in zip(weights.layers, layers) {
+            Parallel.run([
+                MatrixMultiply.linear(layer.query, packed: panels?.query, input: hidden, rows: rows, output: query, level: level),
+                MatrixMultiply.linear(layer.key, packed: panels?.key, input: hidden, rows: rows, output: key, level: level),
+                MatrixMultiply.linear(layer.value, packed: panels?.value, input: hidden, rows: rows, output: value, level: level),
             ])
-            Parallel.run(pack(layer.intermediate, into: packedIntermediate) + [
+            Parallel.run([
                 Attention.work(
                     query: query, key: key, value: value, context: context,
                     sequences: ranges, heads: configuration.headCount, headSize: configuration.headSize,
@@ -83,24 +68,23 @@ struct BertEncoder: Sendable {
                 ),
             ])
             // attended = LN(context Wₒ + bₒ + hidden)
-            Parallel.run(pack(layer.output, into: packedOutput) + [
+            Parallel.run([
                 MatrixMultiply.linear(
-                    layer.attentionOutput, packed: packedAttentionOutput, input: context, rows: rows, output: attended,
+                    layer.attentionOutput, packed: panels?.attentionOutput, input: context, rows: rows, output: attended,
                     epilogue: .residualLayerNorm(residual: hidden, norm: layer.attentionNorm, epsilon: epsilon), level: level
                 ),
             ])
             // intermediate = GELU(attended W₁ + b₁)
-            let next = index + 1 < weights.layers.count ? packQKV(weights.layers[index + 1]) : []
-            Parallel.run(next + [
+            Parallel.run([
                 MatrixMultiply.linear(
-                    layer.intermediate, packed: packedIntermediate, input: attended, rows: rows, output: intermediate,
+                    layer.intermediate, packed: panels?.intermediate, input: attended, rows: rows, output: intermediate,
                     epilogue: .gelu, level: level
                 ),
             ])
             // hidden = LN(intermediate W₂ + b₂ + attended)
             Parallel.run([
                 MatrixMultiply.linear(
-                    layer.output, packed: packedOutput, input: intermediate, rows: rows, output: hidden,
+                    layer.output, packed: panels?.output, input: intermediate, rows: rows, output: hidden,
                     epilogue: .residualLayerNorm(residual: attended, norm: layer.outputNorm, epsilon: epsilon), level: level
                 ),
             ])

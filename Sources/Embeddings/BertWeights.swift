@@ -34,6 +34,8 @@ final class BertWeights: @unchecked Sendable {
     let tokenTypeEmbeddings: UnsafePointer<Float>
     let embeddingNorm: Norm
     let layers: [Layer]
+    /// The tensor names of the layers' weight matrices (not biases), as in the file.
+    let layerMatrixNames: [String]
 
     init(file: SafeTensors, configuration c: BertConfiguration) throws(SafeTensorsError) {
         // Checkpoints saved from BertModel have no "bert." prefix; those from BertFor… tasks have one.
@@ -53,8 +55,12 @@ final class BertWeights: @unchecked Sendable {
         tokenTypeEmbeddings = try tensor("embeddings.token_type_embeddings.weight", [c.typeVocabularySize, c.hiddenSize])
         embeddingNorm = try norm("embeddings.LayerNorm")
         var layers: [Layer] = []
+        var matrixNames: [String] = []
         for index in 0..<c.layerCount {
             let name = "encoder.layer.\(index)"
+            for matrix in ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense", "intermediate.dense", "output.dense"] {
+                matrixNames.append("\(prefix)\(name).\(matrix).weight")
+            }
             let h = c.hiddenSize
             layers.append(Layer(
                 query: try linear("\(name).attention.self.query", inputs: h, outputs: h),
@@ -68,5 +74,6 @@ final class BertWeights: @unchecked Sendable {
             ))
         }
         self.layers = layers
+        self.layerMatrixNames = matrixNames
     }
 }

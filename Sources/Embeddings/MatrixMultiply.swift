@@ -5,15 +5,17 @@ import Foundation
 /// PyTorch's `[out, in]` layout as mapped from the safetensors file.
 ///
 /// The C kernel (`mnemap_linear_f32`, AVX2+FMA or portable) reads the weight through panels: 16
-/// output columns transposed so that each input index gives 16 consecutive floats. A forward pass
-/// packs each weight matrix once into a buffer of its own (under 1 % of the product's time, done as
-/// extra tasks of the round before the product), then a tile of 6 input rows × 16 columns keeps 12
-/// AVX2 accumulators (2 × 16 and 8 SSE accumulators in the portable build). Each output is summed
-/// over the inputs in order, in chunks of 64 added one after the other, whatever the tile and the
-/// batch: a sentence gets bit-identical vectors alone or in a batch.
+/// output columns transposed so that each input index gives 16 consecutive floats. The encoder
+/// packs every weight matrix once and keeps them (``PackedWeights``), on its first forward pass
+/// of 64 rows or more or on its second pass; a short first pass packs each panel as it goes.
+/// A tile of 6 input rows × 16 columns keeps 12 AVX2 accumulators (2 × 16 and 8 SSE accumulators
+/// in the portable build). Each output is summed over the inputs in order, in chunks of 64 added
+/// one after the other, whatever the tile and the batch: a sentence gets bit-identical vectors
+/// alone or in a batch.
 ///
 /// Products run one task per block of input rows, all columns, so that a task can finish its rows
-/// with GELU or with the residual and LayerNorm (the "epilogue") without another round.
+/// with GELU or with the residual and LayerNorm (the "epilogue") without another round; products of
+/// a few rows without LayerNorm run one task per group of panels instead.
 enum MatrixMultiply {
     /// Panels (16 columns each) packed per task.
     static let panelsPerPackTask = 8
@@ -49,9 +51,10 @@ enum MatrixMultiply {
         case residualLayerNorm(residual: UnsafePointer<Float>, norm: BertWeights.Norm, epsilon: Float)
     }
 
-    /// Below this many rows a forward pass does not pack the weights in rounds of their own: each
-    /// task packs the panels it uses into a buffer of its own (same arithmetic), which for a short
-    /// text costs less than writing and reading back 42 MB of packed weights.
+    /// From this many rows the first forward pass makes the encoder's ``PackedWeights``; a shorter
+    /// first pass has each task pack the panels it uses into a buffer of its own (the same floats):
+    /// for a short text alone in a process, that costs less than allocating and writing 42 MB of
+    /// packed weights. The second pass makes them whatever its size (``PackedWeightsCache``).
     static let sharedPackingRows = 64
 
     /// The tasks of `output[0..<rows] = input · weightᵀ + bias`, then `epilogue`, with the weight
@@ -59,8 +62,8 @@ enum MatrixMultiply {
     /// when `packed` is nil.
     ///
     /// Tasks take blocks of rows and all columns (so that the LayerNorm epilogue has whole rows);
-    /// without a packed weight and without LayerNorm, they take groups of panels and all rows instead,
-    /// so that each panel is packed once.
+    /// without LayerNorm, when the weight is not packed (so that each panel is packed once) or the
+    /// rows make fewer than two blocks per core, they take groups of panels and all rows instead.
     static func linear(
         _ layer: BertWeights.Linear, packed: UnsafePointer<Float>?, input: UnsafePointer<Float>, rows: Int,
         output: UnsafeMutablePointer<Float>, epilogue: Epilogue = .none, level: KernelLevel
@@ -74,15 +77,18 @@ enum MatrixMultiply {
         case .residualLayerNorm(let residual, let norm, let epsilon):
             finish = mnemap_epilogue(kind: Int32(MNEMAP_EPILOGUE_RESIDUAL_LAYERNORM), residual: residual, gamma: norm.gamma, beta: norm.beta, epsilon: epsilon)
         }
-        if packed == nil, finish.kind != Int32(MNEMAP_EPILOGUE_RESIDUAL_LAYERNORM) {
+        let block = rowsPerTask(rows)
+        let rowBlocks = (rows + block - 1) / block
+        // Groups of panels, all rows: when each task packs its panels (so that each is packed once),
+        // and for a few rows (a short text alone), which make too few blocks of rows to share out.
+        if finish.kind != Int32(MNEMAP_EPILOGUE_RESIDUAL_LAYERNORM), packed == nil || rowBlocks < 2 * cores {
             let group = max(1, (panels + 4 * cores - 1) / (4 * cores))
             return Parallel.Work(count: (panels + group - 1) / group) { task in
                 let done = mnemap_linear_f32(input, 0, rows, &weights, task * group, min(panels, (task + 1) * group), output, &finish, level.code)
                 precondition(done == 1, "out of memory for a panel of \(layer.inputs) floats")
             }
         }
-        let block = rowsPerTask(rows)
-        return Parallel.Work(count: (rows + block - 1) / block) { task in
+        return Parallel.Work(count: rowBlocks) { task in
             let first = task * block
             let done = mnemap_linear_f32(input, first, min(rows, first + block), &weights, 0, panels, output, &finish, level.code)
             precondition(done == 1, "out of memory for a panel of \(layer.inputs) floats")

@@ -9,7 +9,10 @@ import Foundation
 ///
 /// Cost: opening maps the weights (no read, no copy; about 90 MB of address space) and reads the
 /// vocabulary. Embedding costs about 21 MFLOP per token; texts are sorted by length and run in
-/// batches, each batch packed without padding, on all cores. A text's vector does not depend on
+/// batches, each batch packed without padding, on all cores. The first batch of 64 tokens or more,
+/// or the second batch of any size, copies the layers' weight matrices into the layout of the
+/// matrix kernel (42 MB, kept for the embedder's lifetime; the mapped originals' pages are then
+/// released); a single short first call allocates nothing of the kind. A text's vector does not depend on
 /// the other texts of the call. Safe to use from many threads at once. `embed` blocks its thread
 /// while it runs (`DispatchQueue.concurrentPerform`); from async code, call it outside the
 /// cooperative thread pool (e.g. on a dedicated thread or dispatch queue) for long inputs.

@@ -91,6 +91,17 @@ public final class SafeTensors: @unchecked Sendable {
     /// The names of the tensors, sorted.
     public var names: [String] { tensors.keys.sorted() }
 
+    /// Drops the pages that lie wholly inside the named tensors from this process's resident set
+    /// (`madvise(MADV_DONTNEED)` on the read-only mapping): a later read finds them in the page cache
+    /// or the file again. For tensors that have been copied elsewhere. Unknown names are skipped;
+    /// failures are ignored (it is advice).
+    func releasePages(of names: [String]) {
+        for name in names {
+            guard let info = tensors[name] else { continue }
+            try? file.advise(.dontNeed, range: (dataOffset + info.dataRange.lowerBound)..<(dataOffset + info.dataRange.upperBound))
+        }
+    }
+
     /// The entry of the tensor `name`.
     /// - Throws: `.tensorNotFound`.
     public func info(_ name: String) throws(SafeTensorsError) -> TensorInfo {

@@ -99,6 +99,26 @@ struct MiniLMEmbedderTests {
         }
     }
 
+    /// A short text alone, first, runs on weights packed panel by panel as it goes; the first pass
+    /// of 64 rows or more, or the second pass, packs all of them once and later passes read that
+    /// copy. All give the same floats.
+    @Test func aTextGetsTheSameVectorBeforeAndAfterTheWeightsArePacked() throws {
+        let reference = try Reference.load()
+        let embedder = try MiniLMEmbedder(folder: installedModelFolder(), normalize: true, batchSize: 32, level: .best)
+        let text = reference.sentences[3].text
+        let before = try embedder.embed(text)
+        let longer = reference.sentences[50].text
+        let batch = try embedder.embed([text] + Array(repeating: longer, count: 5))
+        #expect(embedder.tokenizer.encode(text).count + 5 * embedder.tokenizer.encode(longer).count >= MatrixMultiply.sharedPackingRows)
+        let after = try embedder.embed(text)
+        #expect(before == batch[0])
+        #expect(after == before)
+        // Short passes only: the second one packs.
+        let other = try MiniLMEmbedder(folder: installedModelFolder(), normalize: true, batchSize: 32, level: .best)
+        let first = try other.embed(text), second = try other.embed(text), third = try other.embed(text)
+        #expect(first == before && second == before && third == before)
+    }
+
     @Test func threadsCanEmbedAtTheSameTime() throws {
         let reference = try Reference.load()
         let embedder = try sharedEmbedder.get()

@@ -4,8 +4,9 @@
 //   EmbeddingsBenchmarks load  [--folder DIR]
 //       one model load in this (fresh) process: MiniLMEmbedder(folder:) init, then the first vector
 //       of one short sentence (weights are mapped, so their pages are read by the first forward pass).
-//   EmbeddingsBenchmarks embed --passages chunks.jsonl [--n 1000] [--batch 32] [--out vectors.f32] [--folder DIR]
-//       the "text" of the first N lines, embedded in one call at batch 32 (after a warm-up of one batch).
+//   EmbeddingsBenchmarks embed --passages chunks.jsonl [--n 1000] [--batch 32] [--repeat 1] [--out vectors.f32] [--folder DIR]
+//       the "text" of the first N lines, embedded in one call at batch 32 (after a warm-up of one batch);
+//       with --repeat R, R such calls timed together (for short inputs such as queries).
 //   EmbeddingsBenchmarks kernels [--rows 512]
 //       one thread, the library's SSE matrix kernel (copied) against an 8-wide FMA candidate
 //       (KernelProbe.swift; build with `-Xswiftc -target-cpu -Xswiftc haswell` to get FMA).
@@ -39,6 +40,15 @@ func status(_ field: String) -> Int {
     return -1
 }
 
+/// The 1-minute load average of the machine (the first field of /proc/loadavg).
+func loadAverage() -> String {
+    guard let file = fopen("/proc/loadavg", "r") else { return "?" }
+    defer { fclose(file) }
+    var line = [CChar](repeating: 0, count: 128)
+    guard fgets(&line, 128, file) != nil else { return "?" }
+    return String(String(cString: line).split(separator: " ").first ?? "?")
+}
+
 /// CPU seconds of this process so far (user + system, all threads).
 func cpuSeconds() -> Double {
     var usage = rusage()
@@ -47,7 +57,7 @@ func cpuSeconds() -> Double {
 }
 
 func usage() -> Never {
-    FileHandle.standardError.write(Data("usage: EmbeddingsBenchmarks load [--folder DIR] | embed --passages FILE [--n N] [--batch B] [--out FILE] [--folder DIR] | query [--runs N] [--folder DIR] | kernels [--rows R]\n".utf8))
+    FileHandle.standardError.write(Data("usage: EmbeddingsBenchmarks load [--folder DIR] | embed --passages FILE [--n N] [--batch B] [--repeat R] [--out FILE] [--folder DIR] | query [--runs N] [--folder DIR] | kernels [--rows R]\n".utf8))
     exit(2)
 }
 
@@ -106,6 +116,7 @@ case "embed":
     guard let passages = options["passages"] else { usage() }
     let n = Int(options["n"] ?? "1000") ?? 1000
     let batch = Int(options["batch"] ?? "32") ?? 32
+    let repeats = max(1, Int(options["repeat"] ?? "1") ?? 1)
     let data = try Data(contentsOf: URL(fileURLWithPath: passages))
     var texts: [String] = []
     for line in data.split(separator: UInt8(ascii: "\n")) where texts.count < n {
@@ -121,7 +132,8 @@ case "embed":
     _ = try embedder.embed(Array(texts.prefix(batch)))
     let tokens = texts.reduce(0) { $0 + embedder.tokenizer.encode($1).count }
     let start = now(), cpuStart = cpuSeconds()
-    let vectors = try embedder.embed(texts)
+    var vectors = try embedder.embed(texts)
+    for _ in 1..<repeats { vectors = try embedder.embed(texts) }
     let seconds = now() - start, cpu = cpuSeconds() - cpuStart
     if let out = options["out"] {
         var floats: [Float] = []
@@ -130,13 +142,14 @@ case "embed":
         try floats.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: out)) }
     }
     report([
-        "n": "\(n)", "batch": "\(batch)", "tokens": "\(tokens)",
+        "n": "\(n)", "batch": "\(batch)", "repeat": "\(repeats)", "tokens": "\(tokens)",
         "load_ms": String(format: "%.2f", (loadEnd - loadStart) * 1000),
         "seconds": String(format: "%.3f", seconds),
-        "sentences_per_s": String(format: "%.2f", Double(n) / seconds),
-        "tokens_per_s": String(format: "%.0f", Double(tokens) / seconds),
+        "sentences_per_s": String(format: "%.2f", Double(n * repeats) / seconds),
+        "tokens_per_s": String(format: "%.0f", Double(tokens * repeats) / seconds),
         "cpu_s": String(format: "%.3f", cpu),
-        "sentences_per_cpu_s": String(format: "%.2f", Double(n) / cpu),
+        "sentences_per_cpu_s": String(format: "%.2f", Double(n * repeats) / cpu),
+        "loadavg": loadAverage(),
         "VmHWM_kB": "\(status("VmHWM"))", "RssAnon_kB": "\(status("RssAnon"))", "RssFile_kB": "\(status("RssFile"))",
     ])
 
