@@ -12,16 +12,11 @@ public enum JSONValue: Sendable, Hashable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    /// Parses JSON text.
-    /// - Throws: ``MemoryError`` `.invalidJSON` with what the parser reported.
+    /// Parses JSON text (RFC 8259, strictly: see `JSONParser`); a repeated object key keeps its
+    /// last value; arrays and objects nest at most 512 deep.
+    /// - Throws: ``MemoryError`` `.invalidJSON` saying what is wrong and at which byte.
     public init(parsing text: String) throws {
-        do {
-            self = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
-        } catch let error as DecodingError {
-            throw MemoryError.invalidJSON(Self.describe(error))
-        } catch {
-            throw MemoryError.invalidJSON("\(error)")
-        }
+        self = try JSONParser.parse(text)
     }
 
     /// Parses JSON bytes (UTF-8).
@@ -121,15 +116,6 @@ public enum JSONValue: Sendable, Hashable {
         }
         bytes.append(UInt8(ascii: "\""))
         out += String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .dataCorrupted(let context): context.underlyingError.map { "\($0)" } ?? context.debugDescription
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context):
-            context.debugDescription
-        @unknown default: "\(error)"
-        }
     }
 }
 
