@@ -88,7 +88,7 @@ seed_option=(--seed "$seed")
 [ "$seed" = random ] && seed_option=()
 status=0
 # From the temporary folder, where schemathesis leaves its .schemathesis and .hypothesis folders.
-(cd "$work" && SCHEMATHESIS_HOOKS=api_fuzz_hooks PYTHONPATH="$here/scripts" "$venv/bin/schemathesis" run \
+(cd "$work" && SCHEMATHESIS_HOOKS=api_fuzz_hooks PYTHONPATH="$here/scripts" PYTHONDONTWRITEBYTECODE=1 "$venv/bin/schemathesis" run \
     "http://127.0.0.1:$port/openapi.json" \
     --header "Authorization: Bearer $token" \
     --checks all --exclude-checks positive_data_acceptance \
