@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "VectorIndex", targets: ["VectorIndex"]),
         .library(name: "MappedJournal", targets: ["MappedJournal"]),
         .library(name: "Embeddings", targets: ["Embeddings"]),
+        .library(name: "RemoteEmbeddings", targets: ["RemoteEmbeddings"]),
         .library(name: "Mnemap", targets: ["Mnemap"]),
         .library(name: "MnemapServer", targets: ["MnemapServer"]),
         .library(name: "MnemapMCP", targets: ["MnemapMCP"]),
@@ -81,6 +82,14 @@ let package = Package(
             dependencies: ["MappedMemory", "CMnemapShims"],
             swiftSettings: strict
         ),
+        // Embeddings from an HTTP service (OpenAI's API and compatible servers). A target of its
+        // own: it needs FoundationNetworking (libcurl and its TLS stack on Linux), which a program
+        // that only opens and searches a store should neither load at start nor link.
+        .target(
+            name: "RemoteEmbeddings",
+            dependencies: ["Embeddings"],
+            swiftSettings: strict
+        ),
         // Agent memory on the engines: records, text and vector search, filters, state, timeline.
         .target(
             name: "Mnemap",
@@ -125,6 +134,7 @@ let package = Package(
                 "MappedJournal",
                 "VectorIndex",
                 "Embeddings",
+                "RemoteEmbeddings",
                 "Mnemap",
                 "MnemapServer",
                 "MnemapMCP",
@@ -181,7 +191,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EmbeddingsTests",
-            dependencies: ["Embeddings", "MappedMemory"]
+            dependencies: ["Embeddings", "RemoteEmbeddings", "MappedMemory"]
         ),
         .testTarget(
             name: "MnemapTests",

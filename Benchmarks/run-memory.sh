@@ -6,10 +6,11 @@
 #   bash Benchmarks/run-memory.sh --sets pydocs        # one data set (pydocs, synth)
 #
 # Options:
-#   --count N        synthetic memories (random unit 384-dim vectors, numpy seed 42); default 1000000
+#   --count N        synthetic memories (numpy seed 42; see --synth-kind); default 1000000
 #   --sets LIST      pydocs,synth (default both)
 #   --peers LIST     peers on pydocs; default chroma,lancedb,lancedb-ivfpq,sqlite-vec,sqlite-vec-partition
 #   --synth-peers L  peers on the synthetic set; default chroma,lancedb,lancedb-ivfpq,sqlite-vec
+#   --synth-kind K   neighbours (default: between pydocs neighbours, with pydocs queries) or random
 #   --synth-queries Q  queries on the synthetic set (the exact peers take ~1 s a query at 1M); default 100
 #   --probes P       fresh processes for open + first answer; default 5 (3 on the synthetic set)
 #   --min-time S     seconds of timed query passes per mode (at least 3 passes); default 3
@@ -38,6 +39,7 @@ sets=pydocs,synth
 peers=chroma,lancedb,lancedb-ivfpq,sqlite-vec,sqlite-vec-partition
 synth_peers=chroma,lancedb,lancedb-ivfpq,sqlite-vec
 synth_queries=100
+synth_kind=neighbours
 probes=
 min_time=3
 mnemap=1
@@ -49,6 +51,7 @@ while [ $# -gt 0 ]; do
         --peers) peers=$2; shift 2 ;;
         --synth-peers) synth_peers=$2; shift 2 ;;
         --synth-queries) synth_queries=$2; shift 2 ;;
+        --synth-kind) synth_kind=$2; shift 2 ;;
         --probes) probes=$2; shift 2 ;;
         --min-time) min_time=$2; shift 2 ;;
         --no-mnemap) mnemap=0; shift ;;
@@ -108,11 +111,18 @@ if [[ ",$sets," == *,pydocs,* ]]; then
     run_set pydocs "$data" "$peers" 1 "pydocs: 15,134 passages, all-MiniLM-L6-v2 384-dim vectors, 300 queries" 0 "${probes:-5}"
 fi
 if [[ ",$sets," == *,synth,* ]]; then
-    synth_dir="$work/synth-$count"
+    synth_dir="$work/synth-$synth_kind-$count"
     if [ ! -f "$synth_dir/truth-top100.i32" ]; then
-        "$python" memory_peers.py synth --out "$synth_dir" --count "$count" --seed 42
+        "$python" memory_peers.py synth --out "$synth_dir" --count "$count" --seed 42 --kind "$synth_kind" --base "$data"
     fi
-    run_set "synth$((count / 1000))k" "$synth_dir" "$synth_peers" 0 \
-        "synthetic: $count random unit 384-dim vectors (seed 42), texts of 8-30 made-up words, $synth_queries queries" "$synth_queries" "${probes:-3}"
+    if [ "$synth_kind" = random ]; then
+        what="random unit 384-dim vectors (no structure: no approximate index finds their neighbours)"
+        tag=random
+    else
+        what="384-dim vectors between pydocs neighbours (w·a + (1-w)·b + noise 0.3), pydocs queries"
+        tag=""
+    fi
+    run_set "synth$tag$((count / 1000))k" "$synth_dir" "$synth_peers" 0 \
+        "synthetic: $count $what (seed 42), texts of 8-30 made-up words, $synth_queries queries" "$synth_queries" "${probes:-3}"
 fi
 echo "run-memory.sh: done in $(( $(date +%s) - start )) s; load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -207,9 +207,11 @@ extension MemoryStore {
         }
         let slots = try writer.addVectors(fresh.map { vectors[$0.position] })
         for (item, slot) in zip(fresh, slots) {
-            try insert(item.memory, hash: item.hash, slot: slot, in: tx)
+            try insert(item.memory, hash: item.hash, slot: slot, in: tx, indexText: false)
             results[item.position] = AddResult(memory: item.memory, outcome: .added)
         }
+        // The text index once for the batch: each term's posting blocks are written once.
+        try TextIndex.add(documents: fresh.map { ($0.memory.id.bytes, $0.memory.text) }, in: tx)
         return results.map { $0! }
     }
 
@@ -406,14 +408,17 @@ extension MemoryStore {
         } ?? nil
     }
 
-    private func insert(_ memory: Memory, hash: UInt64, slot: UInt32, in tx: WriteTransaction) throws {
+    /// The record and its indexes; the text index too unless `indexText` is false (the caller
+    /// indexes the text itself, for a whole batch at once).
+    private func insert(_ memory: Memory, hash: UInt64, slot: UInt32, in tx: WriteTransaction, indexText: Bool = true) throws {
         let stored = RecordCodec.Stored(memory: memory, contentHash: hash)
         try tx.put(memory.id.bytes, RecordCodec.encode(stored), in: StoreLayout.memories)
-        try insertIndexes(of: stored, slot: slot, in: tx, countNamespace: true)
+        try insertIndexes(of: stored, slot: slot, in: tx, countNamespace: true, indexText: indexText)
     }
 
-    /// Everything but the record itself: vector facts, timeline, namespace count, hash, expiry, text.
-    private func insertIndexes(of stored: RecordCodec.Stored, slot: UInt32, in tx: WriteTransaction, countNamespace: Bool) throws {
+    /// Everything but the record itself: vector facts, timeline, namespace count, hash, expiry,
+    /// and text unless `indexText` is false.
+    private func insertIndexes(of stored: RecordCodec.Stored, slot: UInt32, in tx: WriteTransaction, countNamespace: Bool, indexText: Bool = true) throws {
         let memory = stored.memory
         try tx.put(StoreLayout.slotKey(slot), RecordCodec.encode(RecordCodec.Facts(memory)), in: StoreLayout.vectors)
         try tx.put(StoreLayout.timelineKey(memory.namespace, memory.id), withUnsafeBytes(of: slot.littleEndian) { Array($0) }, in: StoreLayout.timeline)
@@ -426,7 +431,7 @@ extension MemoryStore {
         if let expiresAt = memory.expiresAt {
             try tx.put(StoreLayout.expiryKey(Timestamps.milliseconds(expiresAt), memory.id), [], in: StoreLayout.expiry)
         }
-        try TextIndex.add(document: memory.id.bytes, text: memory.text, in: tx)
+        if indexText { try TextIndex.add(document: memory.id.bytes, text: memory.text, in: tx) }
     }
 
     private func removeIndexes(of stored: RecordCodec.Stored, slot: UInt32, in tx: WriteTransaction) throws {

@@ -58,39 +58,75 @@ enum TextIndex {
     /// - Throws: `.invalidID` when `id` is not 16 bytes; `.invalidField` when the document is
     ///   already indexed (remove it with its old text first); store errors.
     static func add(document id: [UInt8], text: String, in tx: WriteTransaction) throws {
-        try checkID(id)
+        try add(documents: [(id, text)], in: tx)
+    }
+
+    /// Indexes documents, numbered in the order given: the same index as adding them one by one,
+    /// written once per term instead of once per term and document.
+    ///
+    /// Cost: tokenising the texts (on all cores when there are many), then for each distinct term
+    /// of the batch a read of its last posting block, a write per block filled (128 postings
+    /// each) and one document frequency update, plus two puts per document. A batch of 1,000
+    /// passages writes each common term's blocks once, not 1,000 times.
+    /// - Throws: `.invalidID` when an id is not 16 bytes; `.invalidField` when a document is
+    ///   already indexed or given twice; store errors. Nothing of the batch is indexed when it throws
+    ///   (the transaction is the caller's: it rolls back).
+    static func add(documents: [(id: [UInt8], text: String)], in tx: WriteTransaction) throws {
+        guard !documents.isEmpty else { return }
         for tree in Tree.all { try tx.createTree(tree) }
-        guard try !tx.contains(id, in: Tree.docs) else {
-            throw MemoryError.invalidField("document \(hex(id)) is already in the text index; remove it with its old text before adding it again.")
+        var given = Set<[UInt8]>()
+        for (id, _) in documents {
+            try checkID(id)
+            guard given.insert(id).inserted, try !tx.contains(id, in: Tree.docs) else {
+                throw MemoryError.invalidField("document \(hex(id)) is already in the text index; remove it with its old text before adding it again.")
+            }
         }
         var totals = try self.totals(in: tx) ?? Totals()
-        let number = UInt32(truncatingIfNeeded: totals.next)
-        guard totals.next < UInt64(UInt32.max) else {
+        guard totals.next + UInt64(documents.count) < UInt64(UInt32.max) else {
             throw MemoryError.engine("the text index has numbered 4 billion documents; export and re-import the store to renumber them.")
         }
-        let (frequencies, length) = termFrequencies(text)
-        for (term, frequency) in frequencies {
+        let tokenised = documents.map(\.text).parallelMap(termFrequencies)
+        // Each term's new postings, in document order.
+        var postings: [[UInt8]: [Posting]] = [:]
+        for (offset, (frequencies, length)) in tokenised.enumerated() {
+            let number = UInt32(truncatingIfNeeded: totals.next) &+ UInt32(offset)
+            for (term, frequency) in frequencies {
+                postings[term, default: []].append(Posting(document: number, frequency: UInt32(clamping: frequency), length: length))
+            }
+        }
+        // In key order: the puts walk the B+tree forward.
+        for term in postings.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            let new = postings[term]!
             let prefix = term + [0]
             var last: (key: [UInt8], block: PostingBlock)?
             try tx.scan(in: Tree.postings, prefix: prefix, reverse: true) { key, value in
                 last = (Array(key), try PostingBlock(value, term: term))
                 return false
             }
-            if var (key, block) = last, block.entries.count < blockCapacity {
-                block.entries.append(Posting(document: number, frequency: UInt32(clamping: frequency), length: length))
+            var next = new[...]
+            if case (let key, var block)? = last, block.entries.count < blockCapacity {
+                let room = blockCapacity - block.entries.count
+                block.entries.append(contentsOf: next.prefix(room))
+                next = next.dropFirst(room)
                 try tx.put(key, block.encoded, in: Tree.postings)
-            } else {
-                let block = PostingBlock(entries: [Posting(document: number, frequency: UInt32(clamping: frequency), length: length)])
-                try tx.put(prefix + bigEndianBytes(number), block.encoded, in: Tree.postings)
+            }
+            while !next.isEmpty {
+                let block = PostingBlock(entries: Array(next.prefix(blockCapacity)))
+                try tx.put(prefix + bigEndianBytes(block.entries[0].document), block.encoded, in: Tree.postings)
+                next = next.dropFirst(blockCapacity)
             }
             let documentFrequency = try storedUInt32(for: term, in: Tree.terms, tx) ?? 0
-            try tx.put(term, littleEndianBytes(documentFrequency &+ 1), in: Tree.terms)
+            try tx.put(term, littleEndianBytes(documentFrequency &+ UInt32(new.count)), in: Tree.terms)
         }
-        try tx.put(id, littleEndianBytes(number) + littleEndianBytes(length), in: Tree.docs)
-        try tx.append(bigEndianBytes(number), id, in: Tree.ids)
-        totals.documents += 1
-        totals.length += UInt64(length)
-        totals.next += 1
+        for (offset, (id, _)) in documents.enumerated() {
+            let number = UInt32(truncatingIfNeeded: totals.next) &+ UInt32(offset)
+            let length = tokenised[offset].length
+            try tx.put(id, littleEndianBytes(number) + littleEndianBytes(length), in: Tree.docs)
+            try tx.append(bigEndianBytes(number), id, in: Tree.ids)
+            totals.length += UInt64(length)
+        }
+        totals.documents += UInt64(documents.count)
+        totals.next += UInt64(documents.count)
         try tx.put(totalsKey, totals.encoded, in: Tree.stats)
     }
 
@@ -118,7 +154,7 @@ enum TextIndex {
                 found = (Array(key), try PostingBlock(value, term: term))
                 return false
             }
-            guard var (key, block) = found, let index = block.entries.firstIndex(where: { $0.document == number }) else { continue }
+            guard case (let key, var block)? = found, let index = block.entries.firstIndex(where: { $0.document == number }) else { continue }
             block.entries.remove(at: index)
             if block.entries.isEmpty { try tx.delete(key, in: Tree.postings) } else { try tx.put(key, block.encoded, in: Tree.postings) }
             let documentFrequency = try storedUInt32(for: term, in: Tree.terms, tx) ?? 0

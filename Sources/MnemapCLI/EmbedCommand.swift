@@ -1,5 +1,6 @@
 import ArgumentParser
 import Embeddings
+import RemoteEmbeddings
 import Foundation
 
 /// `mnemap embed`: text to vectors.

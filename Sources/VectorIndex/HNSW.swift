@@ -17,8 +17,7 @@ extension IndexStorage {
         }
         while let nearest = candidates.pop() {
             if results.count >= ef, let farthest = results.top, nearest.distance > farthest.distance { break }
-            forEachNeighbor(nearest.id, layer: layer, limit: limit) { neighbor in
-                guard !visited.visit(neighbor) else { return }
+            forEachUnvisitedNeighbor(nearest.id, layer: layer, limit: limit, visited: visited) { neighbor in
                 let distance = self.distance(query, neighbor)
                 if results.count < ef || distance < results.top!.distance {
                     candidates.push(distance, neighbor)

@@ -1,4 +1,5 @@
 import Atomics
+import CMnemapShims
 import MappedMemory
 
 /// The files of an index and their layout (see `docs/vector-index-format.md`):
@@ -140,6 +141,32 @@ final class IndexStorage: @unchecked Sendable {
             if Int(neighbor) < limit { body(neighbor) }
         }
     }
+
+    /// Calls `body` with each neighbour of `id` at `layer` below `limit` that `visited` had not
+    /// marked yet (and marks it), after asking the CPU to load all their vectors: the loads of
+    /// a node's neighbours overlap instead of each waiting for memory in turn (as hnswlib does).
+    @inline(__always)
+    func forEachUnvisitedNeighbor(_ id: UInt32, layer: Int, limit: Int, visited: VisitedList, _ body: (UInt32) -> Void) {
+        guard let list = list(id, layer: layer) else { return }
+        let count = min(Int(u32(list.count).load(ordering: .acquiring)), list.capacity)
+        let prefetchBytes = Swift.min(stride, Self.prefetchBytes)
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: count) { fresh in
+            var found = 0
+            for index in 0..<count {
+                let neighbor = u32(list.ids + index * 4).load(ordering: .relaxed)
+                if Int(neighbor) < limit, !visited.visit(neighbor) {
+                    mnemap_prefetch(slot(neighbor), prefetchBytes)
+                    fresh[found] = neighbor
+                    found += 1
+                }
+            }
+            for index in 0..<found { body(fresh[index]) }
+        }
+    }
+
+    /// How much of each neighbour's vector ``forEachUnvisitedNeighbor(_:layer:limit:visited:_:)``
+    /// prefetches; the hardware prefetcher follows on from there.
+    static let prefetchBytes = 1536
 
     func neighbors(_ id: UInt32, layer: Int, limit: Int) -> [UInt32] {
         var result: [UInt32] = []

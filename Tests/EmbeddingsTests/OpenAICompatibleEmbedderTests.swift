@@ -1,4 +1,5 @@
 import Embeddings
+import RemoteEmbeddings
 import Foundation
 import Testing
 

@@ -335,4 +335,47 @@ import Testing
         #expect(try store.read { tx in try TextIndex.statistics(in: tx) } == (documents: 1, totalLength: 1))
         try expectConsistent()
     }
+
+    /// Every key and value of the text index's trees.
+    private static func contents(of store: MappedStore) throws -> [String: [[UInt8]]] {
+        try store.read { tx in
+            var contents: [String: [[UInt8]]] = [:]
+            for tree in TextIndex.Tree.all {
+                try tx.scan(in: tree) { key, value in
+                    contents[tree, default: []] += [Array(key), Array(value)]
+                    return true
+                }
+            }
+            return contents
+        }
+    }
+
+    @Test func aBatchBuildsTheSameIndexAsAddingOneByOne() throws {
+        // 300 documents sharing common terms: blocks of 128 fill and split across batches, and a
+        // batch starts on a partly filled block.
+        let words = ["memory", "agent", "vector", "index", "mapped", "file", "page", "search", "token", "query"]
+        let documents = (0..<300).map { number in
+            (id(number), (0..<(3 + number % 7)).map { words[($0 * 7 + number) % words.count] }.joined(separator: " ") + " unique\(number)")
+        }
+        let other = try MappedStore(path: folder.path("one-by-one"), options: .init(durability: .noSync))
+        try other.write { tx throws in
+            for (id, text) in documents { try TextIndex.add(document: id, text: text, in: tx) }
+        }
+        try store.write { tx throws in try TextIndex.add(documents: Array(documents[0..<50]), in: tx) }
+        try store.write { tx throws in try TextIndex.add(documents: Array(documents[50..<290]), in: tx) }
+        try store.write { tx throws in try TextIndex.add(documents: Array(documents[290...]), in: tx) }
+        let batched = try Self.contents(of: store)
+        let single = try Self.contents(of: other)
+        #expect(batched == single)
+        #expect(batched[TextIndex.Tree.postings, default: []].count > 2 * 10 * 2, "common terms span several blocks")
+        try expectConsistent()
+        #expect(try search("unique123") == [123])
+    }
+
+    @Test func aBatchGivingADocumentTwiceIsRefusedWhole() throws {
+        #expect(throws: MemoryError.self) {
+            try store.write { tx throws in try TextIndex.add(documents: [(id(1), "one"), (id(2), "two"), (id(1), "again")], in: tx) }
+        }
+        #expect(try store.read { tx in try TextIndex.statistics(in: tx) } == (documents: 0, totalLength: 0))
+    }
 }

@@ -28,6 +28,22 @@ struct IndexTests {
         }
     }
 
+    @Test(arguments: [10, 6000])
+    func exactSearchAmongIdsEqualsABruteForceOverThem(count: Int) throws {
+        // 6,000 ids are searched on all cores; deleted, repeated and unknown ids are skipped.
+        let vectors = randomVectors(8000, dimension: 24, seed: 3)
+        let index = try VectorIndex.create(at: folder.folder("among-\(count)"), configuration: .init(dimension: 24, metric: .cosine, M: 8, efConstruction: 20))
+        try index.add(contentsOf: vectors)
+        try index.delete(7)
+        var generator = SplitMix64(state: 4)
+        let ids = (0..<count).map { _ in UInt32(generator.next() % 8000) } + [7, 7, 9_999_999]
+        let query = randomVectors(1, dimension: 24, seed: 5)[0]
+        let found = try index.exactSearch(query, k: 10, among: ids)
+        let allowed = Set(ids.map(Int.init)).subtracting([7])
+        let expected = bruteForce(query, vectors, k: vectors.count, metric: .cosine).filter { allowed.contains($0.id) }.prefix(10).map { $0.id }
+        #expect(found.map { Int($0.id) } == Array(expected))
+    }
+
     @Test func hnswRecallOnRealEmbeddings() throws {
         try #require(PyDocs.available, "needs ../shared/data/pydocs")
         let count = 4000

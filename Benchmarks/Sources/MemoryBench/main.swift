@@ -13,6 +13,9 @@
 //   MemoryBench index --data DIR --index DIR [--limit N] [--batch 1000] [--ef 96,200]
 //       The vector index alone, built in batches as MemoryStore builds it (or one at a time with
 //       --batch 1); recall@10 by efSearch. A check that the store's recall is the index's.
+//   MemoryBench recall --store DIR --data DIR [--ef 96,200,400] [--max-queries Q]
+//       An existing store (as `run` left it) searched with each efSearch: recall@10 against
+//       DIR/truth-top100.i32, latency p50/p99 over two passes.
 //   MemoryBench probe --store DIR --queries FILE [--max-queries Q]
 //       In a fresh process: opens the store and answers query 0 (vector, k=10); prints one line at
 //       once (the parent stamps the spawn-to-answer time when it arrives), then answers every query
@@ -331,6 +334,7 @@ case "run":
     result["open_ms"] = median(probeResults.compactMap { $0["open_ms"] as? Double })
     result["probe_hwm_kib"] = median(probeResults.compactMap { ($0["hwm_kib"] as? Int).map(Double.init) })
     result["probe_first_rss_kib"] = median(probeResults.compactMap { ($0["first_rss_kib"] as? Int).map(Double.init) })
+    result["probe_rss_anon_kib"] = median(probeResults.compactMap { ($0["rss_anon_kib"] as? Int).map(Double.init) })
     result["load_end"] = loadAverage()
     emit(result)
 
@@ -353,6 +357,37 @@ case "probe":
     }
     emit(["hwm_kib": status("VmHWM"), "rss_anon_kib": status("RssAnon"), "rss_file_kib": status("RssFile")])
 
+case "recall":
+    // Recall@10 and latency of an existing store's vector search by efSearch (the store as
+    // `run` left it): MemoryBench recall --store DIR --data DIR [--ef 96,200,400] [--max-queries Q]
+    let dimension = Int(options["dim"] ?? "384")!
+    let folder = option("data")
+    let queries = RawRows(folder + "/queries.f32", width: dimension)
+    let truth = RawRows(folder + "/truth-top100.i32", width: 100)
+    let maxQueries = Int(options["max-queries"] ?? "0")!
+    let count = maxQueries > 0 ? min(maxQueries, queries.count) : queries.count
+    var chunkOfText: [String: Int32] = [:]
+    for (index, text) in texts(folder + "/chunks.jsonl").enumerated() { chunkOfText[text] = Int32(index) }
+    for ef in (options["ef"] ?? "96").split(separator: ",").map({ Int($0)! }) {
+        let store = try MemoryStore(path: option("store"), embedder: nil, options: MemoryStore.Options(create: false, efSearch: ef))
+        var hits = 0
+        var latencies: [Double] = []
+        for pass in 0..<2 {
+            for query in 0..<count {
+                let began = clock.now
+                let found = try store.search(SearchRequest(query: "", vector: queries.floats(query), mode: .vector, limit: 10))
+                latencies.append(seconds(clock.now - began) * 1000)
+                if pass == 0 {
+                    let want = Set(truth.ints(query, prefix: 10))
+                    hits += found.filter { want.contains(chunkOfText[$0.memory.text] ?? -1) }.count
+                }
+            }
+        }
+        latencies.sort()
+        emit(["op": "recall", "ef": ef, "queries": count, "recall": Double(hits) / Double(10 * count),
+              "p50_ms": latencies[latencies.count / 2], "p99_ms": latencies[min(latencies.count - 1, latencies.count * 99 / 100)]])
+    }
+
 case "index":
     // A check of the vector index alone, built as MemoryStore builds it (batches through
     // `add(contentsOf:)`, linked on all cores), or one vector at a time with --batch 1:
@@ -366,22 +401,33 @@ case "index":
     try? FileManager.default.removeItem(atPath: directory)
     let index = try VectorIndex.create(at: directory, configuration: IndexConfiguration(dimension: dimension, metric: .cosine), maxCount: max(limit, 1 << 20))
     let start = clock.now
+    let cpuStart = cpuSeconds()
     for first in stride(from: 0, to: limit, by: batch) {
         let rows = (first..<min(first + batch, limit)).map { vectors.floats($0) }
         if batch == 1 { _ = try index.add(rows[0]) } else { _ = try index.add(contentsOf: rows) }
         try index.commit()
     }
     let buildSeconds = seconds(clock.now - start)
+    let buildCPUSeconds = cpuSeconds() - cpuStart
     let queries = RawRows(folder + "/queries.f32", width: dimension)
     let truth = RawRows(folder + "/truth-top100.i32", width: 100)
     for ef in (options["ef"] ?? "96").split(separator: ",").map({ Int($0)! }) {
         index.efSearch = ef
         var hits = 0
+        var latencies: [Double] = []
+        let passCPU = cpuSeconds()
         for query in 0..<queries.count {
             let want = Set(truth.ints(query, prefix: 10).map { UInt32($0) })
-            hits += try index.search(queries.floats(query), k: 10).filter { want.contains($0.id) }.count
+            let vector = queries.floats(query)
+            let began = clock.now
+            let found = try index.search(vector, k: 10)
+            latencies.append(seconds(clock.now - began) * 1000)
+            hits += found.filter { want.contains($0.id) }.count
         }
-        emit(["op": "index", "count": limit, "batch": batch, "build_seconds": buildSeconds, "ef": ef, "recall": Double(hits) / Double(10 * queries.count)])
+        let queryCPU = (cpuSeconds() - passCPU) / Double(queries.count) * 1000
+        latencies.sort()
+        emit(["op": "index", "count": limit, "batch": batch, "build_seconds": buildSeconds, "build_cpu_seconds": buildCPUSeconds, "ef": ef,
+              "recall": Double(hits) / Double(10 * queries.count), "p50_ms": latencies[latencies.count / 2], "cpu_ms_per_query": queryCPU])
     }
 
 default:
