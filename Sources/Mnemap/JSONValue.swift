@@ -12,16 +12,11 @@ public enum JSONValue: Sendable, Hashable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    /// Parses JSON text.
-    /// - Throws: ``MemoryError`` `.invalidJSON` with what the parser reported.
+    /// Parses JSON text (RFC 8259, strictly: see `JSONParser`); a repeated object key keeps its
+    /// last value; arrays and objects nest at most 512 deep.
+    /// - Throws: ``MemoryError`` `.invalidJSON` saying what is wrong and at which byte.
     public init(parsing text: String) throws {
-        do {
-            self = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
-        } catch let error as DecodingError {
-            throw MemoryError.invalidJSON(Self.describe(error))
-        } catch {
-            throw MemoryError.invalidJSON("\(error)")
-        }
+        self = try JSONParser.parse(text)
     }
 
     /// Parses JSON bytes (UTF-8).
@@ -91,30 +86,36 @@ public enum JSONValue: Sendable, Hashable {
         return "\(value)"
     }
 
-    static func quote(_ string: String, into out: inout String) {
-        out += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
-    }
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
-    private static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .dataCorrupted(let context): context.underlyingError.map { "\($0)" } ?? context.debugDescription
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context):
-            context.debugDescription
-        @unknown default: "\(error)"
+    /// Appends `string` as a JSON string. Works on the UTF-8 bytes and appends them in one piece:
+    /// a response of search hits quotes every memory's text, and appending scalar by scalar cost
+    /// about a tenth of the server's time per search.
+    static func quote(_ string: String, into out: inout String) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(string.utf8.count + 2)
+        bytes.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            let escaped: UInt8
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): escaped = byte
+            case UInt8(ascii: "\n"): escaped = UInt8(ascii: "n")
+            case UInt8(ascii: "\r"): escaped = UInt8(ascii: "r")
+            case UInt8(ascii: "\t"): escaped = UInt8(ascii: "t")
+            case 0..<0x20:
+                bytes.append(contentsOf: "\\u00".utf8)
+                bytes.append(hexDigits[Int(byte >> 4)])
+                bytes.append(hexDigits[Int(byte & 0xF)])
+                continue
+            default:
+                bytes.append(byte)
+                continue
+            }
+            bytes.append(UInt8(ascii: "\\"))
+            bytes.append(escaped)
         }
+        bytes.append(UInt8(ascii: "\""))
+        out += String(decoding: bytes, as: UTF8.self)
     }
 }
 

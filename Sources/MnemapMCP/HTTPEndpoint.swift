@@ -60,7 +60,20 @@ public struct MCPHTTPEndpoint: Sendable {
             logger.error("the MCP endpoint could not start a protocol server: \(error)")
             response = .error(statusCode: 500, .internalError("the MCP endpoint could not start; see the server's log."))
         }
-        return Answer(status: response.statusCode, headers: response.headers, body: response.bodyData.map { Array($0) } ?? [])
+        let body = response.bodyData.map { Array($0) } ?? []
+        // A message that is not JSON-RPC at all (a "jsonrpc" other than "2.0", a request without a
+        // method) is answered by the SDK with a parse or invalid-request error but status 200; the
+        // specification lets a server refuse input it cannot accept with 400, as it does for a body
+        // that is not JSON. Errors to well-formed requests (unknown method, bad params) stay 200.
+        let status = response.statusCode == 200 && Self.isMalformedMessageError(body) ? 400 : response.statusCode
+        return Answer(status: status, headers: response.headers, body: body)
+    }
+
+    /// Whether `body` is a JSON-RPC error answer for a message that was not valid JSON-RPC:
+    /// code -32700 (parse error) or -32600 (invalid request).
+    static func isMalformedMessageError(_ body: [UInt8]) -> Bool {
+        guard let answer = try? JSONValue(parsing: body), answer["result"] == nil, let code = answer["error"]?["code"]?.numberValue else { return false }
+        return code == -32700 || code == -32600
     }
 
     /// This machine's names, with any port or none (the SDK's `localhost()` wants a port, which a

@@ -218,11 +218,13 @@ struct QueryParameters {
         return value
     }
 
+    /// A boolean parameter: `true` or `false` (`1` and `0` too), as the OpenAPI document types it;
+    /// absent is false. Anything else, an empty value included, is refused rather than guessed.
     func bool(_ name: String) throws(APIError) -> Bool {
         guard let text = values[name] else { return false }
         switch text.lowercased() {
-        case "true", "1", "yes", "": return true
-        case "false", "0", "no": return false
+        case "true", "1": return true
+        case "false", "0": return false
         default: throw APIError.badRequest("invalid_parameter", "the query parameter '\(name)' is '\(text)'; write true or false.")
         }
     }

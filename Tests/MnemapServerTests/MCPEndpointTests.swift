@@ -37,6 +37,13 @@ import Testing
             // The answer to a bad message is a JSON-RPC error, never a crash.
             let garbage = try await client.send(.post, "/mcp", raw: "{not json", headers: Self.mcpHeaders)
             #expect(garbage.status == .badRequest)
+            // JSON that is not a JSON-RPC message is refused the same way, with the SDK's error.
+            let notRPC = try await client.send(.post, "/mcp", raw: #"{"jsonrpc":{},"id":7,"method":"tools/list"}"#, headers: Self.mcpHeaders)
+            #expect(notRPC.status == .badRequest, "\(notRPC.text)")
+            #expect(notRPC[path: "error.code"]?.numberValue == -32700 || notRPC[path: "error.code"]?.numberValue == -32600, "\(notRPC.text)")
+            // A well-formed request the server cannot serve is a JSON-RPC error with status 200.
+            let unknown = try await rpc(client, 8, "tools/unknown", [:])
+            #expect(unknown.status == .ok && unknown[path: "error.code"]?.numberValue == -32601, "\(unknown.text)")
             let noAccept = try await client.send(.post, "/mcp", raw: #"{"jsonrpc":"2.0","id":9,"method":"tools/list"}"#, headers: [.contentType: "application/json", .accept: "text/html"])
             #expect(noAccept.status == .notAcceptable)
             let streams = try await client.get("/mcp")

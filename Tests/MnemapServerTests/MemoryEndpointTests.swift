@@ -70,6 +70,13 @@ import Testing
             #expect(updated["source"] == nil)
             let withHistory = try await client.get("/v1/memories/\(id)?history=true")
             #expect(withHistory["history"]?.arrayValue?.first?["text"] == "Bob lives in Paris")
+            // A boolean query parameter is true or false (or 1 or 0): an empty or other value is
+            // refused, not read as either.
+            for value in ["", "yes", "maybe"] {
+                let unclear = try await client.get("/v1/memories/\(id)?history=\(value)")
+                #expect(unclear.status == .badRequest && unclear.code == "invalid_parameter", "history=\(value): \(unclear.text)")
+            }
+            #expect(try await client.get("/v1/memories/\(id)?history=0")["history"] == nil)
             let hits = try await client.post("/v1/search", ["query": "Lyon", "mode": "text"])
             #expect(hits["hits"]?.arrayValue?.first?["memory"]?["id"] == .string(id))
             let nothing = try await client.send(.patch, "/v1/memories/\(id)", json: [:])

@@ -62,6 +62,14 @@ import Testing
         #expect(value.value(atPath: "a.x") == nil)
     }
 
+    @Test func stringsAreEscapedAsJSONRequiresAndReadBackEqual() throws {
+        let text = "quote \" backslash \\ tab \t return \r nul \u{0} bell \u{7} unit \u{1F} é 東京 🍵 \"\u{301} e\u{301}"
+        let printed = JSONValue.string(text).jsonText
+        #expect(printed == #""quote \" backslash \\ tab \t return \r nul \u0000 bell \u0007 unit \u001f é 東京 🍵 \"\#u{301} e\#u{301}""#)
+        #expect(try JSONValue(parsing: printed) == .string(text))
+        #expect(JSONValue.object([text: .string("")]).jsonText == "{\(printed):\"\"}")
+    }
+
     @Test func badTextIsAClearError() {
         #expect(throws: MemoryError.self) { try JSONValue(parsing: "{\"a\": }") }
     }
