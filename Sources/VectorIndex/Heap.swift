@@ -29,6 +29,16 @@ struct DistanceHeap {
         }
     }
 
+    /// On a max-heap of the nearest found so far: takes (distance, id) when fewer than `k` are
+    /// kept or it is nearer than the farthest, which then leaves.
+    @inline(__always)
+    mutating func offer(_ distance: Float, _ id: UInt32, keeping k: Int) {
+        if items.count < k || distance < items[0].distance {
+            push(distance, id)
+            if items.count > k { pop() }
+        }
+    }
+
     @discardableResult
     mutating func pop() -> (distance: Float, id: UInt32)? {
         guard !items.isEmpty else { return nil }

@@ -296,43 +296,25 @@ public final class VectorIndex: @unchecked Sendable {
         // The ids are usually scattered over the file (a namespace's memories among all the
         // others): each vector is a cache miss, so the next ones are prefetched while one is
         // compared, and large lists are split over the cores.
-        let parts = ids.count < 4096 ? 1 : ProcessInfo.processInfo.activeProcessorCount
-        let heaps = ResultSlots<DistanceHeap>(count: parts)
         let ahead = 4
         let prefetchBytes = min(storage.stride, IndexStorage.prefetchBytes)
-        ids.withUnsafeBufferPointer { buffer in
+        return ids.withUnsafeBufferPointer { buffer in
             nonisolated(unsafe) let ids = buffer
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                var heap = DistanceHeap(maxOnTop: true, capacity: k + 1)
-                let lower = ids.count * part / parts
-                let upper = ids.count * (part + 1) / parts
-                for position in lower..<min(lower + ahead, upper) where Int(ids[position]) < limit {
+            return nearest(k: k, over: ids.count, parallel: true) { positions, heap in
+                for position in positions.lowerBound..<min(positions.lowerBound + ahead, positions.upperBound) where Int(ids[position]) < limit {
                     mnemap_prefetch(storage.slot(ids[position]), prefetchBytes)
                 }
-                for position in lower..<upper {
-                    if position + ahead < upper, Int(ids[position + ahead]) < limit {
+                for position in positions {
+                    if position + ahead < positions.upperBound, Int(ids[position + ahead]) < limit {
                         mnemap_prefetch(storage.slot(ids[position + ahead]), prefetchBytes)
                         mnemap_prefetch(storage.node(ids[position + ahead]), 64)
                     }
                     let id = ids[position]
                     guard Int(id) < limit, !storage.isDeleted(id) else { continue }
-                    let distance = storage.distance(prepared, id)
-                    if heap.count < k || distance < heap.top!.distance {
-                        heap.push(distance, id)
-                        if heap.count > k { heap.pop() }
-                    }
+                    heap.offer(storage.distance(prepared, id), id, keeping: k)
                 }
-                heaps.set(part, heap)
             }
         }
-        var merged = DistanceHeap(maxOnTop: true, capacity: k + 1)
-        for heap in heaps.values {
-            for item in heap!.items {
-                merged.push(item.distance, item.id)
-                if merged.count > k { merged.pop() }
-            }
-        }
-        return merged.sortedAscending().map(result)
     }
 
     /// The exact `k` nearest vectors of each query, queries spread over the cores.
@@ -347,31 +329,30 @@ public final class VectorIndex: @unchecked Sendable {
     }
 
     private func exact(_ query: PreparedQuery, k: Int, limit: Int, accept: @escaping (UInt32) -> Bool, parallel: Bool = true) -> [SearchResult] {
-        guard k > 0, limit > 0 else { return [] }
         nonisolated(unsafe) let accept = accept
-        let parts = limit < 4096 || !parallel ? 1 : ProcessInfo.processInfo.activeProcessorCount
+        return nearest(k: k, over: limit, parallel: parallel) { ids, heap in
+            for index in ids {
+                let id = UInt32(index)
+                guard !storage.isDeleted(id), accept(id) else { continue }
+                heap.offer(storage.distance(query, id), id, keeping: k)
+            }
+        }
+    }
+
+    /// The `k` nearest of what `scan` offers its heap over `0..<count`: one part on this thread,
+    /// or (`parallel`, from 4,096) a part per core, the parts' heaps merged.
+    private func nearest(k: Int, over count: Int, parallel: Bool, _ scan: @Sendable (Range<Int>, inout DistanceHeap) -> Void) -> [SearchResult] {
+        guard k > 0, count > 0 else { return [] }
+        let parts = count < 4096 || !parallel ? 1 : ProcessInfo.processInfo.activeProcessorCount
         let heaps = ResultSlots<DistanceHeap>(count: parts)
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             var heap = DistanceHeap(maxOnTop: true, capacity: k + 1)
-            let lower = limit * part / parts
-            let upper = limit * (part + 1) / parts
-            for index in lower..<upper {
-                let id = UInt32(index)
-                guard !storage.isDeleted(id), accept(id) else { continue }
-                let distance = storage.distance(query, id)
-                if heap.count < k || distance < heap.top!.distance {
-                    heap.push(distance, id)
-                    if heap.count > k { heap.pop() }
-                }
-            }
+            scan((count * part / parts)..<(count * (part + 1) / parts), &heap)
             heaps.set(part, heap)
         }
         var merged = DistanceHeap(maxOnTop: true, capacity: k + 1)
         for heap in heaps.values {
-            for item in heap!.items {
-                merged.push(item.distance, item.id)
-                if merged.count > k { merged.pop() }
-            }
+            for item in heap!.items { merged.offer(item.distance, item.id, keeping: k) }
         }
         return merged.sortedAscending().map(result)
     }
