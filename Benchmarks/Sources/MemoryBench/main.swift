@@ -368,7 +368,9 @@ case "recall":
     let maxQueries = Int(options["max-queries"] ?? "0")!
     let count = maxQueries > 0 ? min(maxQueries, queries.count) : queries.count
     var chunkOfText: [String: Int32] = [:]
-    for (index, text) in texts(folder + "/chunks.jsonl").enumerated() { chunkOfText[text] = Int32(index) }
+    if options["namespace"] == nil {
+        for (index, text) in texts(folder + "/chunks.jsonl").enumerated() { chunkOfText[text] = Int32(index) }
+    }
     for ef in (options["ef"] ?? "96").split(separator: ",").map({ Int($0)! }) {
         let store = try MemoryStore(path: option("store"), embedder: nil, options: MemoryStore.Options(create: false, efSearch: ef))
         var hits = 0
