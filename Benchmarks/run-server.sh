@@ -67,6 +67,11 @@ results="$work/results.jsonl"
 
 echo "run-server.sh: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), $("$python" -c 'import chromadb, sys; print(f"Python {sys.version.split()[0]}, chromadb {chromadb.__version__}")'); $count memories, $duration s a figure, clients $clients"
 
+# The servers started, stopped on any exit (a failed step included).
+started=()
+stop_started() { for pid in "${started[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap stop_started EXIT
+
 free_port() { "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # One wrk run. $1 server, $2 figure, $3 base URL, $4 path, $5 bodies file, $6 clients, $7 "unique" for adds
@@ -90,6 +95,7 @@ run_mnemap() {
     "$mnemap" init --store "$store" --embedder external --dimension 384 >/dev/null
     "$mnemap" serve --store "$store" --port 0 2>"$work/mnemap-serve.log" &
     server=$!
+    started+=("$server")
     for _ in $(seq 1 300); do
         port="$(sed -n 's|.*serving .* on http://127\.0\.0\.1:\([0-9]*\) .*|\1|p' "$work/mnemap-serve.log")"
         [ -n "$port" ] && break
@@ -116,6 +122,7 @@ run_chroma() {
     port="$(free_port)"
     "$venv/bin/chroma" run --path "$path" --host 127.0.0.1 --port "$port" >"$work/chroma-serve.log" 2>&1 &
     server=$!
+    started+=("$server")
     url="http://127.0.0.1:$port"
     for _ in $(seq 1 300); do
         curl -sf "$url/api/v2/heartbeat" >/dev/null 2>&1 && break
