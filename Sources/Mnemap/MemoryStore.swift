@@ -69,6 +69,10 @@ public final class MemoryStore: @unchecked Sendable {
     let store: MappedStore
     private let readerLock = NSLock()
     private var readers: [String: VectorIndex] = [:]
+    /// The index this process last wrote with, kept mapped between write transactions with its
+    /// writer lock released (``VectorIndex/suspendWriting()``). Used only inside the store's
+    /// write transaction, which no other thread or process runs at the same time.
+    nonisolated(unsafe) private var lastWriter: (folder: String, index: VectorIndex)?
 
     /// Opens the store in folder `path`, creating it when missing (``Options/create``).
     ///
@@ -186,11 +190,26 @@ public final class MemoryStore: @unchecked Sendable {
             return try Self.engine {
                 try store.write(timeout: timeout) { tx in
                     let folder = try Snapshot.vectorFolder(tx)
-                    let index = try VectorIndex(directory: path + "/" + folder, writable: true, maxCount: options.maxVectors)
+                    // The index stays mapped from one write to the next (opening it anew would
+                    // map it again and fault in every page the next insertion walks); its
+                    // writer lock is held only inside the transaction, as before.
+                    let index: VectorIndex
+                    if let last = lastWriter, last.folder == folder {
+                        lastWriter = nil
+                        try last.index.resumeWriting()
+                        index = last.index
+                    } else {
+                        lastWriter = nil
+                        index = try VectorIndex(directory: path + "/" + folder, writable: true, maxCount: options.maxVectors)
+                    }
                     let writer = Writer(tx: tx, index: index, folder: folder)
                     try writer.retirePending()
                     let result = try body(writer)
                     try writer.finish()
+                    // Only after a write that went through: after a failure the handle is
+                    // dropped, and the next write opens the index as it is on disk.
+                    try index.suspendWriting()
+                    lastWriter = (folder, index)
                     return result
                 }
             }

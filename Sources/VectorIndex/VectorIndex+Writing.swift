@@ -123,7 +123,58 @@ extension VectorIndex {
 
     func writing<R>(_ body: () throws -> R) throws -> R {
         guard storage.writable else { throw VectorIndexError(path: directory, reason: .readOnly) }
-        return try writeLock.withLock(body)
+        return try writeLock.withLock {
+            guard holdsWriterLock else { throw VectorIndexError(path: directory, reason: .readOnly) }
+            return try body()
+        }
+    }
+
+    /// Lets go of the writer lock and keeps the files mapped: another handle or process may
+    /// write until ``resumeWriting()``; meanwhile this handle searches but does not write
+    /// (writes throw `.readOnly`). Commit first: what is not committed stays as a crash would
+    /// leave it, and the next writer repairs it.
+    ///
+    /// For a process that writes now and then while others write too: resuming costs a few
+    /// system calls, where opening the index anew maps it again and faults in every page the
+    /// next insertion walks.
+    /// - Throws: `.readOnly` for a read-only handle; `.system` when the lock cannot be released.
+    public func suspendWriting() throws {
+        guard storage.writable, writerLock != nil else { throw VectorIndexError(path: directory, reason: .readOnly) }
+        try writeLock.withLock {
+            guard holdsWriterLock else { return }
+            do { try writerLock?.unlock(range: 0..<1) } catch let error as MappedMemoryError { throw VectorIndexError.wrap(error, path: directory) }
+            holdsWriterLock = false
+        }
+    }
+
+    /// Takes the writer lock again after ``suspendWriting()`` and catches up with the files as
+    /// other writers left them: checked as opening checks them, and repaired as opening repairs
+    /// them when a writer died or a power loss came in between.
+    ///
+    /// Cost: a few system calls (a repair reads the graph once, as opening would).
+    /// - Throws: `.writerExists` when another handle or process writes now; `.readOnly`; the
+    ///   errors of opening (a damaged or truncated index).
+    public func resumeWriting() throws {
+        guard storage.writable, writerLock != nil else { throw VectorIndexError(path: directory, reason: .readOnly) }
+        try writeLock.withLock {
+            guard !holdsWriterLock else { return }
+            do {
+                guard try writerLock?.tryLock(.exclusive, range: 0..<1) ?? false else { throw VectorIndexError(path: directory, reason: .writerExists) }
+            } catch let error as MappedMemoryError {
+                throw VectorIndexError.wrap(error, path: directory)
+            }
+            holdsWriterLock = true
+        }
+        do {
+            try validateSizes()
+            // What the header says now, not what this handle last wrote: another writer may
+            // have committed (clean) or died (dirty) since.
+            dirtyFlag = false
+            try recover()
+        } catch {
+            try? suspendWriting()
+            throw error
+        }
     }
 
     /// Records, durably, that the files are about to change: after a power loss before the next

@@ -36,6 +36,8 @@ public final class VectorIndex: @unchecked Sendable {
     let storage: IndexStorage
     let writerLock: FileLock?
     let writeLock = ThreadLock()
+    /// Whether this handle holds the writer lock now (see ``suspendWriting()``). Guarded by `writeLock`.
+    var holdsWriterLock = false
     private let visitedPool = VisitedPool()
     /// Whether the header says "changed since the last commit" (durably).
     var dirtyFlag = false
@@ -110,6 +112,7 @@ public final class VectorIndex: @unchecked Sendable {
             }
         }
         writerLock = lock.take()
+        holdsWriterLock = writerLock != nil
         let mode: MappedFile.Mode = writable ? .readWrite : .readOnly
         let nodeSize = 16 + 4 * header.M0
         do {
@@ -158,7 +161,7 @@ public final class VectorIndex: @unchecked Sendable {
     }
 
     /// The files must hold every published slot, and the other files must be this index's.
-    private func validateSizes() throws {
+    func validateSizes() throws {
         // Read the header words before the file sizes: a live writer grows a file before it
         // raises the word that says how much of it is used, so sizes read later are never short.
         let count = storage.publishedCount

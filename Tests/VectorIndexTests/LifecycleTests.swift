@@ -54,6 +54,36 @@ struct LifecycleTests {
         #expect(reader.count == 1)
     }
 
+    @Test func aSuspendedWriterLetsAnotherWriteAndCatchesUpWhenItResumes() throws {
+        let path = folder.folder("suspend")
+        let vectors = randomVectors(600, dimension: 16, seed: 11)
+        let first = try VectorIndex.create(at: path, configuration: .init(dimension: 16, M: 8, efConstruction: 40))
+        try first.add(contentsOf: Array(vectors[0..<200]))
+        try first.commit()
+        #expect(throws: VectorIndexError.self) { _ = try VectorIndex(directory: path, writable: true) }
+        try first.suspendWriting()
+        #expect(throws: VectorIndexError.self) { _ = try first.add(vectors[200]) }
+        do {
+            // Another writer (as another process would) adds, and dies without committing its last add.
+            let second = try VectorIndex(directory: path, writable: true)
+            try second.add(contentsOf: Array(vectors[200..<400]))
+            try second.commit()
+            _ = try second.add(vectors[400])
+        }
+        try first.resumeWriting()
+        #expect(first.count == 401)
+        try first.add(contentsOf: Array(vectors[401..<600]))
+        try first.commit()
+        #expect(first.count == 600)
+        #expect(try first.check().problems.isEmpty)
+        for id in [0, 250, 400, 599] {
+            #expect(try first.search(vectors[id], k: 1).first?.id == UInt32(id))
+        }
+        try first.suspendWriting()
+        let reopened = try VectorIndex(directory: path)
+        #expect(reopened.count == 600)
+    }
+
     @Test func damagedFilesGiveErrorsNotCrashes() throws {
         let path = folder.folder("index")
         do {
