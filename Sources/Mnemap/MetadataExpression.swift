@@ -258,17 +258,3 @@ extension MetadataExpression: CustomStringConvertible {
     /// The JSON form as compact text with sorted keys.
     public var description: String { jsonValue.jsonText }
 }
-
-extension JSONValue {
-    /// "a string", "an array"…, for messages.
-    var kindName: String {
-        switch self {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .number: "a number"
-        case .string: "a string"
-        case .array: "an array"
-        case .object: "an object"
-        }
-    }
-}

@@ -236,17 +236,3 @@ func checkLimit(_ limit: Int, maximum: Int, name: String = "limit") throws(APIEr
         throw APIError.badRequest("limit_out_of_range", "\(name) \(limit) is outside 1 to \(maximum); ask for fewer and follow the 'next' cursor for more.")
     }
 }
-
-extension JSONValue {
-    /// "a string", "an array"… for messages.
-    var kindName: String {
-        switch self {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .number: "a number"
-        case .string: "a string"
-        case .array: "an array"
-        case .object: "an object"
-        }
-    }
-}
