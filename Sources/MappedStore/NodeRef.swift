@@ -23,7 +23,7 @@ enum NodeRef {
     func withKey<R>(at index: Int, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         switch self {
         case .page(let page): return try body(try page.key(at: index))
-        case .node(let node): return try node.keys[index].withUnsafeBytes(body)
+        case .node(let node): return try body(node.keyBytes(at: index))
         }
     }
 
@@ -51,8 +51,8 @@ enum NodeRef {
             case .overflow(let first, let length): return try body(try source.overflow(first, length: length))
             }
         case .node(let node):
-            switch node.values[index] {
-            case .bytes(let bytes): return try bytes.withUnsafeBytes(body)
+            switch node.value(at: index) {
+            case .inline(let bytes): return try body(bytes)
             case .overflow(let first, let length): return try body(try source.overflow(first, length: length))
             }
         }
@@ -60,15 +60,10 @@ enum NodeRef {
 
     /// The first index whose key is >= `key`, and whether it is equal (binary search).
     func search(_ key: UnsafeRawBufferPointer) throws -> (index: Int, found: Bool) {
-        if case .page(let page) = self { return try page.search(key) }
-        var low = 0
-        var high = count
-        while low < high {
-            let middle = (low + high) / 2
-            let order = try withKey(at: middle) { compareKeys($0, key) }
-            if order < 0 { low = middle + 1 } else if order > 0 { high = middle } else { return (middle, true) }
+        switch self {
+        case .page(let page): return try page.search(key)
+        case .node(let node): return node.search(key)
         }
-        return (low, false)
     }
 
     /// For a branch: the child whose range holds `key`.

@@ -121,7 +121,7 @@ public final class WriteTransaction: ReadTransaction {
         case nil: return
         case .node(let node):
             if node.isLeaf {
-                for value in node.values { try freeValue(value) }
+                for index in 0..<node.count { if let first = node.overflowRun(at: index) { try freeRun(first) } }
             } else {
                 for child in node.children { try freeAll(child) }
             }
@@ -149,8 +149,9 @@ public final class WriteTransaction: ReadTransaction {
         if isLeaf { freedCounts[currentTree, default: FreedCounts()].leaf += 1 } else { freedCounts[currentTree, default: FreedCounts()].branch += 1 }
     }
 
-    private func freeValue(_ value: Node.Value) throws {
-        if case .overflow(let first, _) = value { try freeRun(first) }
+    /// Frees the overflow run of the value at `index` of `leaf`, if it has one.
+    private func freeValue(in leaf: Node, at index: Int) throws {
+        if let first = leaf.overflowRun(at: index) { try freeRun(first) }
     }
 
     // MARK: Changing entries
@@ -217,12 +218,10 @@ public final class WriteTransaction: ReadTransaction {
                 let leaf = try writableLeaf(for: key, in: &state)
                 let (index, found) = leaf.search(key)
                 if found {
-                    try freeValue(leaf.values[index])
-                    leaf.values[index] = .bytes(value)
+                    try freeValue(in: leaf, at: index)
+                    leaf.setValue(value, at: index)
                 } else {
-                    if index < leaf.count { leaf.appendOnly = false }
-                    leaf.keys.insert(key, at: index)
-                    leaf.values.insert(.bytes(value), at: index)
+                    leaf.insert(key: key, value: value, at: index)
                     state.info.entries &+= 1
                 }
             }
@@ -235,12 +234,11 @@ public final class WriteTransaction: ReadTransaction {
     public func append(_ key: [UInt8], _ value: [UInt8], in name: String? = nil) throws {
         try check(key: key, value: value.count)
         // The rightmost leaf of a tree stays the same node until commit: appends go straight to it.
-        if let leaf = rightmostLeaf[name ?? ""], let last = leaf.keys.last {
-            guard compareKeys(key, last) > 0 else {
+        if let leaf = rightmostLeaf[name ?? ""], leaf.count > 0 {
+            guard compareKeys(key, leaf.keyBytes(at: leaf.count - 1)) > 0 else {
                 throw StoreError(path: path, reason: .invalidArgument("append needs keys in ascending order; use put for others."))
             }
-            leaf.keys.append(key)
-            leaf.values.append(.bytes(value))
+            leaf.insert(key: key, value: value, at: leaf.count)
             if let name { named[name]!.info.entries &+= 1 } else { main.info.entries &+= 1 }
             return
         }
@@ -270,10 +268,8 @@ public final class WriteTransaction: ReadTransaction {
                 let leaf = try writableLeaf(for: key, in: &state)
                 let (index, found) = leaf.search(key)
                 guard found else { return }
-                try freeValue(leaf.values[index])
-                leaf.keys.remove(at: index)
-                leaf.values.remove(at: index)
-                leaf.appendOnly = false
+                try freeValue(in: leaf, at: index)
+                leaf.remove(at: index)
                 state.info.entries &-= 1
             }
         }
@@ -301,8 +297,7 @@ public final class WriteTransaction: ReadTransaction {
         while index < node.children.count {
             guard case .node(let child) = node.children[index] else { index += 1; continue }
             if child.count == 0 {
-                node.children.remove(at: index)
-                node.keys.remove(at: index)
+                node.remove(at: index)
                 continue
             }
             if child.isUnderfilled && node.children.count > 1 {
@@ -310,13 +305,9 @@ public final class WriteTransaction: ReadTransaction {
                 let leftNode = try materialize(node.children[left])
                 let rightNode = try materialize(node.children[left + 1])
                 if leftNode.byteSize + rightNode.byteSize <= PageLayout.pageSize - PageLayout.headerSize {
-                    leftNode.keys += rightNode.keys
-                    leftNode.values += rightNode.values
-                    leftNode.children += rightNode.children
-                    leftNode.appendOnly = false
+                    leftNode.append(contentsOf: rightNode)
                     node.children[left] = .node(leftNode)
-                    node.children.remove(at: left + 1)
-                    node.keys.remove(at: left + 1)
+                    node.remove(at: left + 1)
                     index = left + 1
                     continue
                 }
@@ -331,39 +322,37 @@ public final class WriteTransaction: ReadTransaction {
     /// with its first key, in order (none for an empty node).
     private func spill(_ node: Node, counts: inout TreeInfo) throws -> [(key: [UInt8], page: PageNumber)] {
         if node.isLeaf {
-            for index in 0..<node.count {
-                guard case .bytes(let bytes) = node.values[index],
-                      !Node.isInline(keyLength: node.keys[index].count, valueLength: bytes.count, value: node.values[index]) else { continue }
+            for index in 0..<node.count where node.needsOverflow(at: index) {
+                guard case .inline(let bytes) = node.value(at: index) else { continue }
                 let run = (PageLayout.headerSize + bytes.count + PageLayout.pageSize - 1) / PageLayout.pageSize
                 let first = try allocate(run)
                 var buffer = PageBuffer(number: first, kind: .overflow, runLength: run, txnID: meta.txnID)
                 buffer.bytes.withUnsafeMutableBytes { raw in
-                    bytes.withUnsafeBytes { raw.baseAddress!.advanced(by: PageLayout.headerSize).copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+                    raw.baseAddress!.advanced(by: PageLayout.headerSize).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
                 }
                 buffer.seal()
                 dirty.append(buffer)
                 counts.overflowPages &+= UInt64(run)
-                node.values[index] = .overflow(page: first, length: bytes.count)
+                node.setOverflow(at: index, first: first, length: bytes.count)
             }
         } else {
-            var keys: [[UInt8]] = []
-            var children: [Node.Child] = []
+            // The branch is rebuilt: unchanged children keep their separators, changed ones
+            // give one entry per page they were written to.
+            let rebuilt = Node(isLeaf: false, arenaCapacity: PageLayout.pageSize + 512, entryCapacity: node.count + 8)
+            rebuilt.children.reserveCapacity(node.count + 8)
             for (index, child) in node.children.enumerated() {
                 switch child {
                 case .page:
-                    keys.append(node.keys[index])
-                    children.append(child)
+                    rebuilt.append(key: node.keyBytes(at: index), child: child)
                 case .node(let childNode):
                     for piece in try spill(childNode, counts: &counts) {
-                        keys.append(piece.key)
-                        children.append(.page(piece.page))
+                        piece.key.withUnsafeBytes { rebuilt.append(key: $0, child: .page(piece.page)) }
                     }
                 }
             }
             // The first separator is a lower bound of its subtree: keep the smaller one.
-            if let first = keys.first, let old = node.keys.first, compareKeys(old, first) < 0 { keys[0] = old }
-            node.keys = keys
-            node.children = children
+            if rebuilt.count > 0, node.count > 0, compareKeys(node.keyBytes(at: 0), rebuilt.keyBytes(at: 0)) < 0 { rebuilt.setKey(node.key(at: 0), at: 0) }
+            node.take(rebuilt)
         }
         node.checkInvariants()
         guard node.count > 0 else { return [] }
@@ -374,7 +363,7 @@ public final class WriteTransaction: ReadTransaction {
             node.encode(range, into: &buffer)
             buffer.seal()
             dirty.append(buffer)
-            pieces.append((node.keys[range.lowerBound], number))
+            pieces.append((node.key(at: range.lowerBound), number))
             if node.isLeaf { counts.leafPages &+= 1 } else { counts.branchPages &+= 1 }
         }
         return pieces
@@ -397,7 +386,7 @@ public final class WriteTransaction: ReadTransaction {
         }
         var pieces = try spill(root, counts: &info)
         while pieces.count > 1 {
-            let parent = Node(isLeaf: false, keys: pieces.map(\.key), children: pieces.map { .page($0.page) })
+            let parent = Node(branchKeys: pieces.map(\.key), children: pieces.map { .page($0.page) })
             info.depth &+= 1
             pieces = try spill(parent, counts: &info)
         }
@@ -474,11 +463,9 @@ public final class WriteTransaction: ReadTransaction {
         let leaf = try writableLeaf(for: key, in: &state)
         let (index, found) = leaf.search(key)
         if found {
-            leaf.values[index] = .bytes(info.encoded)
+            leaf.setValue(info.encoded, at: index)
         } else {
-            if index < leaf.count { leaf.appendOnly = false }
-            leaf.keys.insert(key, at: index)
-            leaf.values.insert(.bytes(info.encoded), at: index)
+            leaf.insert(key: key, value: info.encoded, at: index)
             state.info.entries &+= 1
         }
         state.changed = true
@@ -492,9 +479,7 @@ public final class WriteTransaction: ReadTransaction {
         let leaf = try writableLeaf(for: key, in: &state)
         let (index, found) = leaf.search(key)
         guard found else { return false }
-        leaf.keys.remove(at: index)
-        leaf.values.remove(at: index)
-        leaf.appendOnly = false
+        leaf.remove(at: index)
         state.info.entries &-= 1
         state.changed = true
         catalog = state
