@@ -62,6 +62,11 @@ extension MappedStore {
                 checker.report.freePages += UInt64(tx.meta.freeListPages)
                 do {
                     let list = try FreeList.decode(tx.source, first: tx.meta.freeListPage, length: Int(tx.meta.freeListPages))
+                    // The older runs of the chain (the newest is the meta's).
+                    for run in list.chain.dropLast() {
+                        for offset in 0..<UInt64(run.length) { checker.claim(run.first + offset, "free-list run") }
+                        checker.report.freePages += UInt64(run.length)
+                    }
                     for number in list.reusable { checker.claim(number, "free page") }
                     for pages in list.pending.values { for number in pages { checker.claim(number, "pending free page") } }
                     checker.report.freePages += UInt64(list.pageTotal)

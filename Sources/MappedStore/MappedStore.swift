@@ -79,6 +79,8 @@ public final class MappedStore: @unchecked Sendable {
     private var lastSync = ContinuousClock.now
     /// The free list as of the last commit of this process (txnID, list).
     private var freeListCache: (txnID: UInt64, list: FreeList)?
+    /// The free list this handle wrote at its last commit (for tests).
+    var cachedFreeList: FreeList? { freeListCache?.list }
     /// Set when a commit failed after writing its meta page: the process must reopen.
     private var failed = false
     private var fileSize: Int64
@@ -295,7 +297,7 @@ public final class MappedStore: @unchecked Sendable {
             }
             freeListCache = nil
             let oldest = min(lockFile.oldestReader() ?? base.txnID, base.txnID, lockFile.durable)
-            freeList.release(upTo: oldest)
+            freeList.begin(releasingUpTo: oldest)
             let transaction = WriteTransaction(store: self, base: base, source: source, freeList: freeList, maxPages: maxPages)
             defer { transaction.finished = true }
             let result = try body(transaction)

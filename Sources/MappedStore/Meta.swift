@@ -42,7 +42,10 @@ public struct TreeInfo: Equatable, Sendable {
 /// of the data file when it becomes durable, and to the lock file when it becomes visible.
 struct Meta: Equatable {
     static let magic: UInt64 = 0x564B_5041_4D45_4E4D  // "MNEMAPKV" little-endian
-    static let version: UInt32 = 1
+    /// The format written. Version 1 stored the free list as one run; version 2 adds delta runs
+    /// (`docs/store-format.md`). Version 1 stores are read and become version 2 at the next commit.
+    static let version: UInt32 = 2
+    static let readableVersions: ClosedRange<UInt32> = 1...2
 
     var txnID: UInt64
     /// Pages in use, meta pages included: every live page number is below it.
@@ -90,7 +93,7 @@ struct Meta: Equatable {
         let body = base + PageLayout.headerSize
         guard body.le64(0) == magic else { return .failure(.badMagic) }
         guard checksumMatches(UnsafeRawBufferPointer(rebasing: page[..<PageLayout.pageSize])) else { return .failure(.badChecksum) }
-        guard body.le32(8) == version else { return .failure(.badVersion(body.le32(8))) }
+        guard readableVersions.contains(body.le32(8)) else { return .failure(.badVersion(body.le32(8))) }
         guard body.le32(12) == UInt32(PageLayout.pageSize) else { return .failure(.badPageSize(body.le32(12))) }
         guard base.load(fromByteOffset: PageLayout.kindOffset, as: UInt8.self) == PageKind.meta.rawValue,
               base.le64(PageLayout.numberOffset) == slot else { return .failure(.inconsistent("meta page header")) }

@@ -18,6 +18,8 @@ public struct StoreStat: Sendable {
     public var reusablePages: Int
     /// Freed pages that some reader (or the durable meta) may still see.
     public var pendingPages: Int
+    /// Runs of the free list on disk: a snapshot and the deltas written since (at most 33).
+    public var freeListRuns: Int
     public var main: TreeInfo
     public var trees: [String: TreeInfo]
     /// Live read transactions: process and snapshot.
@@ -54,6 +56,7 @@ extension MappedStore {
                 fileSize: fileSize,
                 reusablePages: list.reusable.count,
                 pendingPages: list.pending.values.reduce(0) { $0 + $1.count },
+                freeListRuns: list.chain.count,
                 main: tx.meta.main,
                 trees: trees,
                 readers: others,

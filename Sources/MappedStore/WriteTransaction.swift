@@ -418,24 +418,43 @@ public final class WriteTransaction: ReadTransaction {
                 main.info = try spillTree(main)
                 subtractFreed(.main, from: &main.info)
             }
-            // The old free-list run is replaced by the one written now.
-            if meta.freeListPage != 0 {
-                for offset in 0..<UInt64(meta.freeListPages) { freed.append(meta.freeListPage + offset) }
-            }
-            if !freed.isEmpty { freeList.pending[meta.txnID, default: []] += freed }
+            // The free list: a delta on the chain of runs on disk, or a new snapshot when the
+            // chain is long or its deltas would outgrow one (the chain's runs are then freed).
+            let txnID = meta.txnID
             freeList.trimTail(pageCount: &pageCount)
-            var freeListPage: PageNumber = 0
-            var freeListPages = 0
-            let needed = freeList.runLength
-            if needed > 0 {
-                freeListPage = try allocate(needed)
-                freeListPages = needed
-                var buffer = PageBuffer(number: freeListPage, kind: .freeList, runLength: needed, txnID: meta.txnID)
-                freeList.encode(into: &buffer)
+            var snapshot = freeList.chain.isEmpty || freeList.chain.count > FreeList.maxDeltas || freeList.chainBlocksTrimming(pageCount: pageCount)
+            if !snapshot {
+                let delta = FreeList.pages(FreeList.deltaHeaderSize + (freeList.removed.count + freed.count + 4) * 8)
+                snapshot = freeList.deltaPages + delta > max(1, freeList.runLength)
+            }
+            if snapshot {
+                for run in freeList.chain { for offset in 0..<UInt64(run.length) { freed.append(run.first + offset) } }
+            }
+            if !freed.isEmpty { freeList.pending[txnID, default: []] += freed }
+            if snapshot {
+                freeList.chain = []
+                let needed = freeList.runLength
+                if needed > 0 {
+                    let first = try allocate(needed)
+                    var buffer = PageBuffer(number: first, kind: .freeList, runLength: needed, txnID: txnID)
+                    freeList.encode(into: &buffer)
+                    buffer.seal()
+                    dirty.append(buffer)
+                    freeList.chain = [FreeList.Run(first: first, length: needed)]
+                }
+            } else {
+                // The run's own pages may come from the list: leave room for their numbers.
+                var needed = FreeList.pages(freeList.deltaSize(txnID: txnID, extraRemoved: 1))
+                while FreeList.pages(freeList.deltaSize(txnID: txnID, extraRemoved: needed)) > needed { needed += 1 }
+                let first = try allocate(needed)
+                var buffer = PageBuffer(number: first, kind: .freeList, runLength: needed, txnID: txnID)
+                freeList.encodeDelta(txnID: txnID, into: &buffer)
                 buffer.seal()
                 dirty.append(buffer)
+                freeList.chain.append(FreeList.Run(first: first, length: needed))
             }
-            return Meta(txnID: meta.txnID, pageCount: pageCount, freeListPage: freeListPage, freeListPages: UInt32(freeListPages), main: main.info, catalog: catalog.info)
+            let head = freeList.chain.last ?? FreeList.Run(first: 0, length: 0)
+            return Meta(txnID: meta.txnID, pageCount: pageCount, freeListPage: head.first, freeListPages: UInt32(head.length), main: main.info, catalog: catalog.info)
         }
     }
 

@@ -54,6 +54,7 @@ struct KVStat: ParsableCommand {
         var fileSize: Int64
         var reusablePages: Int
         var pendingPages: Int
+        var freeListRuns: Int
         var main: TreeJSON
         var trees: [String: TreeJSON]
         var readers: [ReaderJSON]
@@ -65,7 +66,7 @@ struct KVStat: ParsableCommand {
         let document = StatJSON(
             path: path.store, txnID: stat.txnID, durableTxnID: stat.durableTxnID, pageSize: stat.pageSize,
             pages: stat.pageCount, fileSize: stat.fileSize, reusablePages: stat.reusablePages, pendingPages: stat.pendingPages,
-            main: TreeJSON(stat.main), trees: stat.trees.mapValues(TreeJSON.init),
+            freeListRuns: stat.freeListRuns, main: TreeJSON(stat.main), trees: stat.trees.mapValues(TreeJSON.init),
             readers: stat.readers.map { ReaderJSON(pid: $0.pid, txnID: $0.txnID) },
             oldestReader: stat.oldestReader, pagesPinnedByOldestReader: stat.pagesPinnedByOldestReader
         )
@@ -80,7 +81,7 @@ struct KVStat: ParsableCommand {
             "store        \(path.store)",
             "transaction  \(stat.txnID) (durable: \(stat.durableTxnID))",
             "pages        \(stat.pageCount) of \(stat.pageSize) bytes: \(formatBytes(used)) in use, file \(formatBytes(stat.fileSize))",
-            "free pages   \(stat.reusablePages) reusable, \(stat.pendingPages) pending",
+            "free pages   \(stat.reusablePages) reusable, \(stat.pendingPages) pending (free list: \(stat.freeListRuns) run\(stat.freeListRuns == 1 ? "" : "s"))",
         ]
         if stat.readers.isEmpty {
             lines.append("readers      none")
