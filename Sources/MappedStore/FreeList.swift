@@ -13,8 +13,16 @@ struct FreeList: Equatable {
     /// Pages that may be written now, in descending order: the lowest is last, so taking it is
     /// O(1), and reusing low pages first lets the end of the file fall free.
     var reusable: [PageNumber] = []
-    /// Pages freed by each transaction, not yet reusable.
-    var pending: [UInt64: [PageNumber]] = [:]
+    /// Pages freed by each transaction, not yet reusable (change through ``addPending(_:txnID:)``).
+    private(set) var pending: [UInt64: [PageNumber]] = [:]
+    /// The pages in `pending`, counted as they come and go.
+    private(set) var pendingPageCount = 0
+
+    /// Adds pages freed by transaction `txnID`.
+    mutating func addPending(_ pages: [PageNumber], txnID: UInt64) {
+        pending[txnID, default: []] += pages
+        pendingPageCount += pages.count
+    }
 
     /// A run of free-list pages on disk.
     struct Run: Equatable {
@@ -47,6 +55,7 @@ struct FreeList: Equatable {
             released += pages
             pending[txnID] = nil
         }
+        pendingPageCount -= released.count
         guard !released.isEmpty else { return }
         released.sort(by: >)
         // Merge two descending lists (the released ones are usually few).
@@ -103,10 +112,10 @@ struct FreeList: Equatable {
         pending.reduce(0) { $0 + ($1.key > txnID ? $1.value.count : 0) }
     }
 
-    var pageTotal: Int { reusable.count + pending.values.reduce(0) { $0 + $1.count } }
+    var pageTotal: Int { reusable.count + pendingPageCount }
 
     /// Bytes of the snapshot encoding.
-    var encodedSize: Int { 16 + reusable.count * 8 + pending.count * 16 + pending.values.reduce(0) { $0 + $1.count * 8 } }
+    var encodedSize: Int { 16 + reusable.count * 8 + pending.count * 16 + pendingPageCount * 8 }
 
     /// Pages needed to store the list as a snapshot (0 when empty).
     var runLength: Int {
@@ -274,7 +283,7 @@ struct FreeList: Equatable {
             var pages: [PageNumber] = []
             pages.reserveCapacity(Int(addedCount))
             for _ in 0..<addedCount { pages.append(try page()) }
-            pending[txnID, default: []] += pages
+            addPending(pages, txnID: txnID)
         }
     }
 
@@ -307,7 +316,7 @@ struct FreeList: Equatable {
             var pages: [PageNumber] = []
             pages.reserveCapacity(Int(count))
             for _ in 0..<count { pages.append(try page()) }
-            list.pending[txnID, default: []] += pages
+            list.addPending(pages, txnID: txnID)
         }
         list.reusable.sort(by: >)
         return list
@@ -316,6 +325,7 @@ struct FreeList: Equatable {
     func checkInvariants() {
         #if DEBUG
         for index in 1..<max(1, reusable.count) { assert(reusable[index - 1] > reusable[index], "free list out of order or has duplicates") }
+        assert(pendingPageCount == pending.values.reduce(0) { $0 + $1.count }, "pending page count")
         #endif
     }
 }

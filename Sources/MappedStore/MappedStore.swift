@@ -298,15 +298,17 @@ public final class MappedStore: @unchecked Sendable {
             freeListCache = nil
             let oldest = min(lockFile.oldestReader() ?? base.txnID, base.txnID, lockFile.durable)
             freeList.begin(releasingUpTo: oldest)
-            let transaction = WriteTransaction(store: self, base: base, source: source, freeList: freeList, maxPages: maxPages)
+            // Moved, not copied: a second reference would make the first change copy the whole list.
+            let transaction = WriteTransaction(store: self, base: base, source: source, freeList: consume freeList, maxPages: maxPages)
             defer { transaction.finished = true }
             let result = try body(transaction)
             let meta = try transaction.prepareCommit()
             transaction.finished = true
             // Without syncs, pages freed since the last durable commit cannot be reused; when they
             // would hold back more than a quarter of the store, sync now (bounded growth).
-            let pinned = transaction.freeList.pendingAfter(lockFile.durable)
-            let forceSync = options.durability != .full && pinned > max(1024, Int(meta.pageCount) / 4)
+            let limit = max(1024, Int(meta.pageCount) / 4)
+            let forceSync = options.durability != .full && transaction.freeList.pendingPageCount > limit
+                && transaction.freeList.pendingAfter(lockFile.durable) > limit
             try commit(meta, pages: transaction.dirty, forceSync: forceSync)
             freeListCache = (meta.txnID, transaction.freeList)
             return result

@@ -336,23 +336,34 @@ public final class WriteTransaction: ReadTransaction {
                 node.setOverflow(at: index, first: first, length: bytes.count)
             }
         } else {
-            // The branch is rebuilt: unchanged children keep their separators, changed ones
-            // give one entry per page they were written to.
-            let rebuilt = Node(isLeaf: false, arenaCapacity: PageLayout.pageSize + 512, entryCapacity: node.count + 8)
-            rebuilt.children.reserveCapacity(node.count + 8)
-            for (index, child) in node.children.enumerated() {
-                switch child {
-                case .page:
-                    rebuilt.append(key: node.keyBytes(at: index), child: child)
-                case .node(let childNode):
-                    for piece in try spill(childNode, counts: &counts) {
-                        piece.key.withUnsafeBytes { rebuilt.append(key: $0, child: .page(piece.page)) }
-                    }
+            // Changed children are written first. A child written to one page keeps its
+            // separator (still a lower bound of its keys; the first one may only go down), and the
+            // branch is changed in place; when a child split or emptied, the branch is rebuilt.
+            var split: [Int: [(key: [UInt8], page: PageNumber)]] = [:]
+            for index in 0..<node.children.count {
+                guard case .node(let childNode) = node.children[index] else { continue }
+                let pieces = try spill(childNode, counts: &counts)
+                if pieces.count == 1 {
+                    node.children[index] = .page(pieces[0].page)
+                    if index == 0, pieces[0].key.withUnsafeBytes({ compareKeys($0, node.keyBytes(at: 0)) }) < 0 { node.setKey(pieces[0].key, at: 0) }
+                } else {
+                    split[index] = pieces
                 }
             }
-            // The first separator is a lower bound of its subtree: keep the smaller one.
-            if rebuilt.count > 0, node.count > 0, compareKeys(node.keyBytes(at: 0), rebuilt.keyBytes(at: 0)) < 0 { rebuilt.setKey(node.key(at: 0), at: 0) }
-            node.take(rebuilt)
+            if !split.isEmpty {
+                let rebuilt = Node(isLeaf: false, arenaCapacity: PageLayout.pageSize + 512, entryCapacity: node.count + 8)
+                rebuilt.children.reserveCapacity(node.count + 8)
+                for index in 0..<node.children.count {
+                    if let pieces = split[index] {
+                        for piece in pieces { piece.key.withUnsafeBytes { rebuilt.append(key: $0, child: .page(piece.page)) } }
+                    } else {
+                        rebuilt.append(key: node.keyBytes(at: index), child: node.children[index])
+                    }
+                }
+                // The first separator is a lower bound of its subtree: keep the smaller one.
+                if rebuilt.count > 0, node.count > 0, compareKeys(node.keyBytes(at: 0), rebuilt.keyBytes(at: 0)) < 0 { rebuilt.setKey(node.key(at: 0), at: 0) }
+                node.take(rebuilt)
+            }
         }
         node.checkInvariants()
         guard node.count > 0 else { return [] }
@@ -430,7 +441,7 @@ public final class WriteTransaction: ReadTransaction {
             if snapshot {
                 for run in freeList.chain { for offset in 0..<UInt64(run.length) { freed.append(run.first + offset) } }
             }
-            if !freed.isEmpty { freeList.pending[txnID, default: []] += freed }
+            if !freed.isEmpty { freeList.addPending(freed, txnID: txnID) }
             if snapshot {
                 freeList.chain = []
                 let needed = freeList.runLength
