@@ -58,7 +58,21 @@ struct FreeList: Equatable {
         pendingPageCount -= released.count
         guard !released.isEmpty else { return }
         released.sort(by: >)
-        // Merge two descending lists (the released ones are usually few).
+        if released.count <= 64 {
+            // A few pages: insert each where it belongs (a binary search and one move).
+            for page in released {
+                var low = 0
+                var high = reusable.count
+                while low < high {
+                    let middle = (low + high) >> 1
+                    if reusable[middle] > page { low = middle + 1 } else { high = middle }
+                }
+                reusable.insert(page, at: low)
+            }
+            checkInvariants()
+            return
+        }
+        // Merge two descending lists.
         var merged: [PageNumber] = []
         merged.reserveCapacity(reusable.count + released.count)
         var i = 0

@@ -19,6 +19,9 @@ import Darwin
 ///
 /// Changing an entry appends its new form to the arena and leaves the old bytes as garbage,
 /// which is dropped when the arena has to grow.
+///
+/// A node belongs to one write transaction, used by one thread at a time, so its stored
+/// properties skip the run-time exclusivity checks (measurable on the commit path).
 final class Node {
     enum Child {
         case page(PageNumber)
@@ -27,18 +30,18 @@ final class Node {
 
     let isLeaf: Bool
     /// Branch children, parallel to the keys: child i holds the keys from key i up to key i+1.
-    var children: [Child] = []
+    @exclusivity(unchecked) var children: [Child] = []
     /// True while every insertion went after the last key: the node then splits into full pages (bulk loads).
-    var appendOnly = true
+    @exclusivity(unchecked) var appendOnly = true
 
-    private var arena: UnsafeMutableRawPointer
-    private var arenaCapacity: Int
-    private var arenaUsed = 0
+    @exclusivity(unchecked) private var arena: UnsafeMutableRawPointer
+    @exclusivity(unchecked) private var arenaCapacity: Int
+    @exclusivity(unchecked) private var arenaUsed = 0
     /// Bytes of the arena no entry refers to any more.
-    private var garbage = 0
-    private var offsets: UnsafeMutablePointer<UInt32>
-    private var offsetCapacity: Int
-    private(set) var count = 0
+    @exclusivity(unchecked) private var garbage = 0
+    @exclusivity(unchecked) private var offsets: UnsafeMutablePointer<UInt32>
+    @exclusivity(unchecked) private var offsetCapacity: Int
+    @exclusivity(unchecked) private(set) var count = 0
 
     private var entryHeader: Int { isLeaf ? PageLayout.leafEntryHeader : PageLayout.branchEntryHeader }
 

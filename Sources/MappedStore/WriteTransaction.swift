@@ -13,18 +13,18 @@ public final class WriteTransaction: ReadTransaction {
         var changed = false
     }
 
-    var main: TreeState
-    var catalog: TreeState
+    @exclusivity(unchecked) var main: TreeState
+    @exclusivity(unchecked) var catalog: TreeState
     /// Named trees loaded (or created) by this transaction.
-    var named: [String: TreeState] = [:]
+    @exclusivity(unchecked) var named: [String: TreeState] = [:]
     var dropped: Set<String> = []
     /// The rightmost leaf of each tree appended to ("" for the main tree), while it is a node.
     var rightmostLeaf: [String: Node] = [:]
-    var freeList: FreeList
+    @exclusivity(unchecked) var freeList: FreeList
     /// Pages this transaction replaced or deleted: reusable once no snapshot needs them.
-    var freed: [PageNumber] = []
-    var pageCount: UInt64
-    var dirty: [PageBuffer] = []
+    @exclusivity(unchecked) var freed: [PageNumber] = []
+    @exclusivity(unchecked) var pageCount: UInt64
+    @exclusivity(unchecked) var dirty: [PageBuffer] = []
     let maxPages: UInt64
 
     init(store: MappedStore, base: Meta, source: PageSource, freeList: FreeList, maxPages: UInt64) {
