@@ -194,7 +194,7 @@ public final class MappedStore: @unchecked Sendable {
     /// The newest valid meta page on disk and its slot.
     private static func readDurableMeta(_ data: borrowing SystemFile, path: String, fileSize: Int64) throws -> (Meta, UInt64) {
         guard fileSize >= Int64(2 * PageLayout.pageSize) else { throw StoreError(path: path, reason: .notAStore) }
-        var best: (Meta, UInt64)?
+        var candidates: [(meta: Meta, slot: UInt64, written: [Meta.WrittenRun])] = []
         var failures: [Meta.DecodeFailure] = []
         for slot in [PageNumber(0), 1] {
             var page = [UInt8](repeating: 0, count: PageLayout.pageSize)
@@ -205,12 +205,24 @@ public final class MappedStore: @unchecked Sendable {
             }
             switch page.withUnsafeBytes({ Meta.decode($0, slot: slot) }) {
             case .success(let meta):
-                if best == nil || meta.txnID > best!.0.txnID { best = (meta, slot) }
+                guard let written = page.withUnsafeBytes({ Meta.writtenRuns($0) }) else {
+                    failures.append(.inconsistent("list of written pages"))
+                    continue
+                }
+                candidates.append((meta, slot, written))
             case .failure(let failure):
                 failures.append(failure)
             }
         }
-        if let best {
+        candidates.sort { $0.meta.txnID > $1.meta.txnID }
+        // A meta written with its pages in one sync counts only if those pages are on disk whole:
+        // power loss during that sync falls back to the commit before, which was durable.
+        if candidates.count == 2, !candidates[0].written.isEmpty,
+           try !writtenRunsAreWhole(data, candidates[0].written, pageCount: candidates[0].meta.pageCount, fileSize: fileSize, path: path) {
+            candidates.removeFirst()
+        }
+        if let first = candidates.first {
+            let best = (first.meta, first.slot)
             let needed = Int64(best.0.pageCount) * Int64(PageLayout.pageSize)
             guard needed <= fileSize else { throw StoreError(path: path, reason: .truncated(expectedBytes: needed, actualBytes: fileSize)) }
             return best
@@ -221,6 +233,32 @@ public final class MappedStore: @unchecked Sendable {
             if case .badPageSize(let size) = failure { throw StoreError(path: path, reason: .unsupportedPageSize(size)) }
         }
         throw StoreError(path: path, reason: .noValidMeta)
+    }
+
+    /// Whether every listed run is in the file with the header and checksum its commit wrote.
+    private static func writtenRunsAreWhole(_ data: borrowing SystemFile, _ runs: [Meta.WrittenRun], pageCount: UInt64, fileSize: Int64, path: String) throws -> Bool {
+        let filePages = UInt64(fileSize) / UInt64(PageLayout.pageSize)
+        guard pageCount <= filePages else { return false }
+        var buffer: [UInt8] = []
+        for run in runs {
+            guard run.first >= 2, run.length >= 1, run.first + UInt64(run.length) <= pageCount else { return false }
+            buffer = [UInt8](repeating: 0, count: Int(run.length) * PageLayout.pageSize)
+            let read: Int
+            do {
+                read = try buffer.withUnsafeMutableBytes { raw in try data.read(into: raw, at: Int64(run.first) * Int64(PageLayout.pageSize)) }
+            } catch let error as MappedMemoryError {
+                throw StoreError.wrap(error, path: path)
+            }
+            guard read == buffer.count else { return false }
+            let whole = buffer.withUnsafeBytes { raw in
+                raw.baseAddress!.le32(PageLayout.checksumOffset) == run.checksum
+                    && raw.baseAddress!.le64(PageLayout.numberOffset) == run.first
+                    && Int(raw.baseAddress!.le32(PageLayout.runOffset)) == Int(run.length)
+                    && checksumMatches(raw)
+            }
+            guard whole else { return false }
+        }
+        return true
     }
 
     var maxPages: UInt64 { UInt64(map.count / PageLayout.pageSize) }
@@ -348,7 +386,17 @@ public final class MappedStore: @unchecked Sendable {
             case _ where forceSync:
                 try makeDurable(meta, grew: grew)
             case .full:
-                try makeDurable(meta, grew: grew)
+                // One sync for pages and meta together when every earlier commit is durable and
+                // the meta page can list what this one wrote; two otherwise.
+                if lockFile.durable == meta.txnID - 1, pages.count <= Meta.maxWrittenRuns {
+                    let written = pages.map { page in
+                        Meta.WrittenRun(first: page.number, length: UInt32(page.runLength),
+                                        checksum: page.bytes.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) })
+                    }
+                    try makeDurable(meta, grew: grew, written: written)
+                } else {
+                    try makeDurable(meta, grew: grew)
+                }
             case .batched(let interval):
                 if ContinuousClock.now - lastSync >= interval { try makeDurable(meta, grew: grew) }
             case .noSync:
@@ -360,14 +408,17 @@ public final class MappedStore: @unchecked Sendable {
         lockFile.publish(meta)
     }
 
-    /// Syncs the data, writes `meta` to the meta slot not holding the durable meta, syncs it.
-    private func makeDurable(_ meta: Meta, grew: Bool) throws {
-        try data.synchronize(grew ? .full : .data)
+    /// Makes `meta` durable in the meta slot not holding the durable meta. Without `written`:
+    /// syncs the data, writes the meta, syncs it. With `written` (every run this commit wrote,
+    /// all earlier commits durable): writes the meta listing them and syncs once; opening
+    /// checks the listed runs and falls back to the other meta if one is not whole.
+    private func makeDurable(_ meta: Meta, grew: Bool, written: [Meta.WrittenRun]? = nil) throws {
+        if written == nil { try data.synchronize(grew ? .full : .data) }
         let slot = 1 - lockFile.durableSlot
-        let page = meta.page(slot: slot)
+        let page = meta.page(slot: slot, written: written ?? [])
         do {
             try page.bytes.withUnsafeBytes { raw in try data.write(raw, at: Int64(slot) * Int64(PageLayout.pageSize)) }
-            try data.synchronize(.data)
+            try data.synchronize(written != nil && grew ? .full : .data)
         } catch {
             // The meta slot may hold anything now; only a reopen can tell what is durable.
             failed = true

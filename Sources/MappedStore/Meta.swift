@@ -63,8 +63,24 @@ struct Meta: Equatable {
         Meta(txnID: 0, pageCount: 2, freeListPage: 0, freeListPages: 0, main: TreeInfo(), catalog: TreeInfo())
     }
 
-    /// The meta page image for slot `slot` (0 or 1), sealed with its checksum.
-    func page(slot: PageNumber) -> PageBuffer {
+    /// A run of pages a commit wrote, as listed in its meta page: where, how long, and the
+    /// checksum its header must hold. See ``page(slot:written:)``.
+    struct WrittenRun: Equatable {
+        var first: PageNumber
+        var length: UInt32
+        var checksum: UInt32
+    }
+
+    /// Where the list of written runs starts in a meta page, and how many fit.
+    static let writtenOffset = PageLayout.headerSize + bodySize
+    static let maxWrittenRuns = (PageLayout.pageSize - writtenOffset - 8) / 16
+
+    /// The meta page image for slot `slot` (0 or 1), sealed with its checksum. `written` lists
+    /// every run the commit wrote (at most ``maxWrittenRuns``) when the commit syncs its pages
+    /// and this page together: opening then accepts this meta only if each run is on disk
+    /// whole (see `docs/store-format.md`, "Commit").
+    func page(slot: PageNumber, written: [WrittenRun] = []) -> PageBuffer {
+        precondition(written.count <= Self.maxWrittenRuns)
         var buffer = PageBuffer(number: slot, kind: .meta, txnID: txnID)
         buffer.bytes.withUnsafeMutableBytes { raw in
             let base = PageLayout.headerSize
@@ -78,9 +94,34 @@ struct Meta: Equatable {
             raw.put32(0, at: base + 44)
             main.encode(into: raw, at: base + 48)
             catalog.encode(into: raw, at: base + 48 + TreeInfo.encodedSize)
+            raw.put32(UInt32(written.count), at: Self.writtenOffset)
+            var offset = Self.writtenOffset + 8
+            for run in written {
+                raw.put64(run.first, at: offset)
+                raw.put32(run.length, at: offset + 8)
+                raw.put32(run.checksum, at: offset + 12)
+                offset += 16
+            }
         }
         buffer.seal()
         return buffer
+    }
+
+    /// The runs a meta page lists as written with it (empty for a commit that synced its pages
+    /// before writing the meta), or nil when the list is damaged. Call after ``decode(_:slot:)``
+    /// succeeded (the page's checksum covers the list).
+    static func writtenRuns(_ page: UnsafeRawBufferPointer) -> [WrittenRun]? {
+        guard let base = page.baseAddress, page.count >= PageLayout.pageSize else { return nil }
+        let count = Int(base.le32(writtenOffset))
+        guard count <= maxWrittenRuns else { return nil }
+        var runs: [WrittenRun] = []
+        runs.reserveCapacity(count)
+        var offset = writtenOffset + 8
+        for _ in 0..<count {
+            runs.append(WrittenRun(first: base.le64(offset), length: base.le32(offset + 8), checksum: base.le32(offset + 12)))
+            offset += 16
+        }
+        return runs
     }
 
     enum DecodeFailure: Error, Equatable {

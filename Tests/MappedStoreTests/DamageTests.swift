@@ -179,6 +179,9 @@ struct CommitFailureTests {
         #expect(try reopened.read { try $0.get(bytes("after")) } == bytes("full disk"))
     }
 
+    /// A commit syncs its pages and meta page together (one sync): when that sync fails, the
+    /// meta page may be on disk or not, so writes stop until the store is reopened, which
+    /// finds the last whole commit.
     @Test func aFailedMetaSyncStopsWritesUntilReopen() throws {
         let path = folder.file("db")
         let failing = FailSwitch()
@@ -190,6 +193,37 @@ struct CommitFailureTests {
         #expect(throws: StoreError.self) { try store.write { tx throws in try tx.put(bytes("b"), bytes("2")) } }
         failing.isOn = false
         try store.read { tx throws in #expect(try tx.get(bytes("b")) == nil) }
+        do {
+            try store.write { tx throws in try tx.put(bytes("c"), bytes("3")) }
+            Issue.record("a write after a failed commit sync went through without a reopen")
+        } catch let error as StoreError {
+            guard case .needsReopen = error.reason else { Issue.record("unexpected \(error)"); return }
+        }
+        let reopened = try MappedStore(path: path, options: .init(system: system))
+        try reopened.write { tx throws in try tx.put(bytes("c"), bytes("3")) }
+        try reopened.read { tx throws in
+            #expect(try tx.get(bytes("a")) == bytes("1"))
+            #expect(try tx.get(bytes("c")) == bytes("3"))
+        }
+        try expectIntact(reopened)
+    }
+
+    /// Before the meta page is written (a commit too large to list its pages in it), a failed
+    /// sync leaves the last commit in place and later writes go on.
+    @Test func aFailedDataSyncOfALargeCommitFailsOnlyThatCommit() throws {
+        let path = folder.file("db")
+        let failing = FailSwitch()
+        var system = SystemCalls.live
+        system.fdatasync = { fd in failing.isOn ? { currentErrnoSet(EIO); return -1 }() : SystemCalls.live.fdatasync(fd) }
+        system.fsync = { fd in failing.isOn ? { currentErrnoSet(EIO); return -1 }() : SystemCalls.live.fsync(fd) }
+        let store = try MappedStore(path: path, options: .init(system: system))
+        try store.write { tx throws in try tx.put(bytes("a"), bytes("1")) }
+        failing.isOn = true
+        #expect(throws: StoreError.self) {
+            try store.write { tx throws in for i in 0..<20000 { try tx.put(key(i), value(i, length: 200)) } }
+        }
+        failing.isOn = false
+        try store.read { tx throws in #expect(try tx.get(key(0)) == nil) }
         try store.write { tx throws in try tx.put(bytes("c"), bytes("3")) }
         try expectIntact(store)
     }
