@@ -17,6 +17,9 @@
 //       An existing store (as `run` left it) searched with each efSearch: recall@10 against
 //       DIR/truth-top100.i32, latency p50/p99 over two passes (with --namespace: latency only,
 //       the search filtered on that namespace prefix).
+//   MemoryBench adds --data DIR --store DIR [--preload 3000] [--count 1000] [--durability full|nosync]
+//       Single adds, one write transaction each, into a store preloaded with `preload` memories:
+//       adds per second, p50/p99 latency, CPU per add.
 //   MemoryBench probe --store DIR --queries FILE [--max-queries Q]
 //       In a fresh process: opens the store and answers query 0 (vector, k=10); prints one line at
 //       once (the parent stamps the spawn-to-answer time when it arrives), then answers every query
@@ -338,6 +341,44 @@ case "run":
     result["probe_rss_anon_kib"] = median(probeResults.compactMap { ($0["rss_anon_kib"] as? Int).map(Double.init) })
     result["load_end"] = loadAverage()
     emit(result)
+
+case "adds":
+    // Single adds, each its own write transaction (what an agent or `POST /v1/memories` does):
+    // a store preloaded with `preload` memories of DIR in batches, then `count` more added one
+    // by one with `add(_:)`. Rate, latency percentiles and CPU per add.
+    let dataFolder = option("data")
+    let storePath = option("store")
+    let preload = Int(options["preload"] ?? "3000")!
+    let count = Int(options["count"] ?? "1000")!
+    let durability: MappedStore.Durability = options["durability"] == "nosync" ? .noSync : .full
+    let dimension = Int(options["dim"] ?? "384")!
+    let passages = texts(dataFolder + "/chunks.jsonl")
+    let vectors = RawRows(dataFolder + "/vectors.f32", width: dimension)
+    guard preload + count <= passages.count else { fail("preload + count is more than the \(passages.count) passages") }
+    try? FileManager.default.removeItem(atPath: storePath)
+    let store = try MemoryStore(path: storePath, embedder: nil, dimension: dimension, options: MemoryStore.Options(durability: durability))
+    for first in stride(from: 0, to: preload, by: 1000) {
+        let range = first..<min(first + 1000, preload)
+        _ = try store.add(contentsOf: range.map { NewMemory(text: passages[$0], namespace: "ns/\($0 % 100)", vector: vectors.floats($0)) })
+    }
+    try store.sync()
+    let memories = (preload..<(preload + count)).map { NewMemory(text: passages[$0], namespace: "ns/\($0 % 100)", vector: vectors.floats($0)) }
+    let loadStart = loadAverage()
+    var latencies: [Double] = []
+    latencies.reserveCapacity(count)
+    let cpuBefore = cpuSeconds()
+    let start = clock.now
+    for memory in memories {
+        let before = clock.now
+        _ = try store.add(memory)
+        latencies.append(seconds(clock.now - before) * 1000)
+    }
+    let total = seconds(clock.now - start)
+    let cpu = cpuSeconds() - cpuBefore
+    latencies.sort()
+    emit(["op": "adds", "preload": preload, "count": count, "durability": durability == .full ? "full" : "noSync",
+          "adds_per_second": Double(count) / total, "p50_ms": percentile(latencies, 50), "p99_ms": percentile(latencies, 99),
+          "cpu_ms_per_add": cpu * 1000 / Double(count), "load_start": loadStart, "load_end": loadAverage()])
 
 case "probe":
     let dimension = Int(options["dim"] ?? "384")!
