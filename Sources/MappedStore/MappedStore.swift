@@ -26,8 +26,9 @@ import Darwin
 public final class MappedStore: @unchecked Sendable {
     /// How commits reach the disk.
     public enum Durability: Sendable, Equatable {
-        /// Each commit syncs its pages, then its meta page, before `write` returns: a returned
-        /// commit survives power loss. Two `fdatasync`s per commit.
+        /// Each commit is synced before `write` returns: a returned commit survives power loss.
+        /// One `fdatasync` per commit that wrote at most 244 runs of pages (its meta page lists
+        /// them, and opening checks they are whole); two for larger commits (pages, then meta).
         case full
         /// Commits are visible to every process at once and survive a crash of any process, but
         /// reach the disk together at the first commit after `interval` has passed since the last
