@@ -43,8 +43,15 @@ enum TextIndex {
         static let docs = "text.docs"
         static let ids = "text.ids"
         static let stats = "text.stats"
-        static let all = [postings, terms, docs, ids, stats]
+        /// Documents added one at a time and not yet in the postings: number -> terms (see ``pendingLimit``).
+        static let pending = "text.pending"
+        static let all = [postings, terms, docs, ids, stats, pending]
     }
+
+    /// Single adds wait in ``Tree/pending`` (one put each, instead of a read and a write of a
+    /// posting block and a frequency per term) until this many are pending; then they go into
+    /// the postings together, as a batch does. Searches read the pending documents too.
+    static let pendingLimit = 64
 
     private static let totalsKey = Array("totals".utf8)
 
@@ -86,12 +93,50 @@ enum TextIndex {
             throw MemoryError.engine("the text index has numbered 4 billion documents; export and re-import the store to renumber them.")
         }
         let tokenised = documents.map(\.text).parallelMap(termFrequencies)
+        let first = UInt32(truncatingIfNeeded: totals.next)
+        let pendingCount = Int(try tx.info(of: Tree.pending).entries)
+        if documents.count == 1 && pendingCount + 1 < pendingLimit {
+            // One document: it waits with the others, in one entry.
+            let (frequencies, length) = tokenised[0]
+            try tx.put(bigEndianBytes(first), PendingDocument(number: first, length: length, frequencies: frequencies).encoded, in: Tree.pending)
+        } else {
+            // The pending documents (numbered before these) go first, so every term's postings stay in number order.
+            var batch = try pendingDocuments(in: tx)
+            for document in batch { try tx.delete(bigEndianBytes(document.number), in: Tree.pending) }
+            for (offset, (frequencies, length)) in tokenised.enumerated() {
+                batch.append(PendingDocument(number: first &+ UInt32(offset), length: length, frequencies: frequencies))
+            }
+            try writePostings(batch, in: tx)
+        }
+        for (offset, (id, _)) in documents.enumerated() {
+            let number = first &+ UInt32(offset)
+            let length = tokenised[offset].length
+            try tx.put(id, littleEndianBytes(number) + littleEndianBytes(length), in: Tree.docs)
+            try tx.append(bigEndianBytes(number), id, in: Tree.ids)
+            totals.length += UInt64(length)
+        }
+        totals.documents += UInt64(documents.count)
+        totals.next += UInt64(documents.count)
+        try tx.put(totalsKey, totals.encoded, in: Tree.stats)
+    }
+
+    /// Moves every pending document into the postings (what the next batch, or the
+    /// ``pendingLimit``-th single add, does anyway).
+    static func flushPending(in tx: WriteTransaction) throws {
+        guard try totals(in: tx) != nil, try tx.info(of: Tree.pending).entries > 0 else { return }
+        let batch = try pendingDocuments(in: tx)
+        for document in batch { try tx.delete(bigEndianBytes(document.number), in: Tree.pending) }
+        try writePostings(batch, in: tx)
+    }
+
+    /// Adds the postings of `documents` (in number order, numbered after every posting written)
+    /// and their terms' document frequencies.
+    private static func writePostings(_ documents: [PendingDocument], in tx: WriteTransaction) throws {
         // Each term's new postings, in document order.
         var postings: [[UInt8]: [Posting]] = [:]
-        for (offset, (frequencies, length)) in tokenised.enumerated() {
-            let number = UInt32(truncatingIfNeeded: totals.next) &+ UInt32(offset)
-            for (term, frequency) in frequencies {
-                postings[term, default: []].append(Posting(document: number, frequency: UInt32(clamping: frequency), length: length))
+        for document in documents {
+            for (term, frequency) in document.frequencies {
+                postings[term, default: []].append(Posting(document: document.number, frequency: UInt32(clamping: frequency), length: document.length))
             }
         }
         // In key order: the puts walk the B+tree forward.
@@ -118,16 +163,73 @@ enum TextIndex {
             let documentFrequency = try storedUInt32(for: term, in: Tree.terms, tx) ?? 0
             try tx.put(term, littleEndianBytes(documentFrequency &+ UInt32(new.count)), in: Tree.terms)
         }
-        for (offset, (id, _)) in documents.enumerated() {
-            let number = UInt32(truncatingIfNeeded: totals.next) &+ UInt32(offset)
-            let length = tokenised[offset].length
-            try tx.put(id, littleEndianBytes(number) + littleEndianBytes(length), in: Tree.docs)
-            try tx.append(bigEndianBytes(number), id, in: Tree.ids)
-            totals.length += UInt64(length)
+    }
+
+    /// A document waiting in ``Tree/pending``: its number, length, and distinct terms with their
+    /// counts in byte order. Encoded as length (varint), term count (varint), then per term its
+    /// length (varint), bytes and count (varint).
+    struct PendingDocument: Equatable {
+        var number: UInt32
+        var length: UInt32
+        var frequencies: [(term: [UInt8], count: Int)]
+
+        static func == (a: Self, b: Self) -> Bool {
+            a.number == b.number && a.length == b.length && a.frequencies.elementsEqual(b.frequencies) { $0.term == $1.term && $0.count == $1.count }
         }
-        totals.documents += UInt64(documents.count)
-        totals.next += UInt64(documents.count)
-        try tx.put(totalsKey, totals.encoded, in: Tree.stats)
+
+        var encoded: [UInt8] {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(8 + frequencies.reduce(0) { $0 + $1.term.count + 3 })
+            writeVarint(length, to: &bytes)
+            writeVarint(UInt32(frequencies.count), to: &bytes)
+            for (term, count) in frequencies {
+                writeVarint(UInt32(term.count), to: &bytes)
+                bytes += term
+                writeVarint(UInt32(clamping: count), to: &bytes)
+            }
+            return bytes
+        }
+
+        init(number: UInt32, length: UInt32, frequencies: [(term: [UInt8], count: Int)]) {
+            self.number = number
+            self.length = length
+            self.frequencies = frequencies
+        }
+
+        init(number: UInt32, _ raw: UnsafeRawBufferPointer) throws {
+            self.number = number
+            var offset = 0
+            guard let length = readVarint(raw, &offset), let count = readVarint(raw, &offset), Int(count) <= raw.count else {
+                throw damaged("pending document \(number) is cut short")
+            }
+            self.length = length
+            var frequencies: [(term: [UInt8], count: Int)] = []
+            frequencies.reserveCapacity(Int(count))
+            for _ in 0..<count {
+                guard let termLength = readVarint(raw, &offset), offset + Int(termLength) <= raw.count else { throw damaged("pending document \(number) is cut short") }
+                let term = Array(UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + Int(termLength))]))
+                offset += Int(termLength)
+                guard let frequency = readVarint(raw, &offset) else { throw damaged("pending document \(number) is cut short") }
+                frequencies.append((term, Int(frequency)))
+            }
+            guard offset == raw.count else { throw damaged("pending document \(number) has \(raw.count - offset) bytes too many") }
+            self.frequencies = frequencies
+        }
+    }
+
+    /// The pending documents in number order (none in an index written before they existed).
+    static func pendingDocuments(in tx: ReadTransaction) throws -> [PendingDocument] {
+        var documents: [PendingDocument] = []
+        do {
+            try tx.scan(in: Tree.pending) { key, value in
+                guard key.count == 4 else { throw damaged("a pending document has a \(key.count)-byte key") }
+                documents.append(try PendingDocument(number: UInt32(bigEndian: key.loadUnaligned(as: UInt32.self)), value))
+                return true
+            }
+        } catch let error as StoreError where error.reason == .treeNotFound(Tree.pending) {
+            return []
+        }
+        return documents
     }
 
     /// Removes document `id`, which was added with `text`: exactly what ``add(document:text:in:)``
@@ -146,7 +248,9 @@ enum TextIndex {
                   return (loadUInt32(raw, at: 0), loadUInt32(raw, at: 4))
               }) else { return }
         let (number, length) = entry
-        for (term, _) in termFrequencies(text).frequencies {
+        let pendingKey = bigEndianBytes(number)
+        let wasPending = try tx.treeNames().contains(Tree.pending) && tx.delete(pendingKey, in: Tree.pending)
+        for (term, _) in wasPending ? [] : termFrequencies(text).frequencies {
             let prefix = term + [0]
             var found: (key: [UInt8], block: PostingBlock)?
             // The block holding `number` is the last one starting at or before it.
@@ -194,19 +298,32 @@ enum TextIndex {
         guard !terms.isEmpty else { return [] }
         let documentCount = Double(totals.documents)
         let averageLength = totals.length > 0 ? Double(totals.length) / documentCount : 1
-        var scores: [UInt32: Double] = [:]
-        for term in terms {
-            guard let documentFrequency = try storedUInt32(for: term, in: Tree.terms, tx) else { continue }
-            let df = Double(documentFrequency)
-            let idf = log(1 + (documentCount - df + 0.5) / (df + 0.5))
-            try tx.scan(in: Tree.postings, prefix: term + [0]) { _, value in
-                try PostingBlock.forEach(value, term: term) { posting in
-                    let frequency = Double(posting.frequency)
-                    let saturation = frequency * (k1 + 1) / (frequency + k1 * (1 - b + b * Double(posting.length) / averageLength))
-                    scores[posting.document, default: 0] += idf * saturation
-                }
-                return true
+        // Pending documents count in every term's document frequency and are scored like postings.
+        var pendingPostings: [[UInt8]: [Posting]] = [:]
+        for document in try pendingDocuments(in: tx) {
+            for (term, count) in document.frequencies where terms.contains(term) {
+                pendingPostings[term, default: []].append(Posting(document: document.number, frequency: UInt32(clamping: count), length: document.length))
             }
+        }
+        var scores: [UInt32: Double] = [:]
+        func score(_ posting: Posting, _ idf: Double) {
+            let frequency = Double(posting.frequency)
+            let saturation = frequency * (k1 + 1) / (frequency + k1 * (1 - b + b * Double(posting.length) / averageLength))
+            scores[posting.document, default: 0] += idf * saturation
+        }
+        for term in terms {
+            let pending = pendingPostings[term] ?? []
+            let stored = try storedUInt32(for: term, in: Tree.terms, tx)
+            guard stored != nil || !pending.isEmpty else { continue }
+            let df = Double(stored ?? 0) + Double(pending.count)
+            let idf = log(1 + (documentCount - df + 0.5) / (df + 0.5))
+            if stored != nil {
+                try tx.scan(in: Tree.postings, prefix: term + [0]) { _, value in
+                    try PostingBlock.forEach(value, term: term) { score($0, idf) }
+                    return true
+                }
+            }
+            for posting in pending { score(posting, idf) }
         }
         return try best(scores, limit: limit, in: tx, accept: accept)
     }
@@ -257,6 +374,11 @@ enum TextIndex {
         }
         if let highest = lengths.keys.max(), UInt64(highest) >= totals.next {
             problems.append("document number \(highest) is not below the next number \(totals.next)")
+        }
+        for document in try pendingDocuments(in: tx) {
+            if lengths[document.number] != document.length {
+                problems.append("pending document \(document.number) has length \(document.length); the document has \(lengths[document.number].map(String.init) ?? "no entry")")
+            }
         }
         var postingCounts: [[UInt8]: UInt32] = [:]
         try tx.scan(in: Tree.postings) { key, value in

@@ -364,12 +364,55 @@ import Testing
         try store.write { tx throws in try TextIndex.add(documents: Array(documents[0..<50]), in: tx) }
         try store.write { tx throws in try TextIndex.add(documents: Array(documents[50..<290]), in: tx) }
         try store.write { tx throws in try TextIndex.add(documents: Array(documents[290...]), in: tx) }
+        // One-by-one adds leave the last ones pending (300 = 4 × 64 + 44): flushed, the trees are the same.
+        #expect(try other.read { tx in try TextIndex.pendingDocuments(in: tx).count } == 300 % TextIndex.pendingLimit)
+        try other.write { tx throws in try TextIndex.flushPending(in: tx) }
         let batched = try Self.contents(of: store)
         let single = try Self.contents(of: other)
         #expect(batched == single)
         #expect(batched[TextIndex.Tree.postings, default: []].count > 2 * 10 * 2, "common terms span several blocks")
         try expectConsistent()
         #expect(try search("unique123") == [123])
+    }
+
+    @Test func pendingDocumentsAreFoundAndScoredAsAfterTheyAreWrittenToThePostings() throws {
+        // Some documents in the postings (a batch), then single adds that wait as pending.
+        let words = ["alpha", "beta", "gamma", "delta", "epsilon"]
+        let batch = (0..<100).map { number in (id(number), (0..<(2 + number % 5)).map { words[($0 + number) % 5] }.joined(separator: " ")) }
+        try store.write { tx throws in try TextIndex.add(documents: batch, in: tx) }
+        for number in 100..<130 {
+            try store.write { tx throws in try TextIndex.add(document: id(number), text: "gamma zeta \(words[number % 5]) pending\(number)", in: tx) }
+        }
+        #expect(try store.read { tx in try TextIndex.pendingDocuments(in: tx).count } == 30)
+        let queries = ["gamma", "zeta", "alpha zeta", "pending117", "beta epsilon gamma"]
+        let before = try queries.map { query in try store.read { tx in try TextIndex.search(query, limit: 20, in: tx) } }
+        #expect(before[1].count == 20 && before[3].map(\.id) == [id(117)])
+        try expectConsistent()
+        try store.write { tx throws in try TextIndex.flushPending(in: tx) }
+        #expect(try store.read { tx in try TextIndex.pendingDocuments(in: tx).count } == 0)
+        let after = try queries.map { query in try store.read { tx in try TextIndex.search(query, limit: 20, in: tx) } }
+        for (query, (a, b)) in zip(queries, zip(before, after)) {
+            #expect(a.map(\.id) == b.map(\.id), "\(query)")
+            for (x, y) in zip(a, b) { #expect(abs(x.score - y.score) < 1e-12, "\(query)") }
+        }
+        try expectConsistent()
+    }
+
+    @Test func theSixtyFourthSingleAddWritesThePendingOnesAndRemovingAPendingOneWorks() throws {
+        for number in 0..<(TextIndex.pendingLimit - 1) {
+            try store.write { tx throws in try TextIndex.add(document: id(number), text: "note \(number) about memory", in: tx) }
+        }
+        #expect(try store.read { tx in try TextIndex.pendingDocuments(in: tx).count } == TextIndex.pendingLimit - 1)
+        try store.write { tx throws in try TextIndex.remove(document: id(5), text: "note 5 about memory", in: tx) }
+        #expect(try search("5") == [])
+        #expect(try store.read { tx in try TextIndex.pendingDocuments(in: tx).count } == TextIndex.pendingLimit - 2)
+        try store.write { tx throws in try TextIndex.add(document: id(1000), text: "note 1000 about memory", in: tx) }
+        #expect(try store.read { tx in try TextIndex.pendingDocuments(in: tx).count } == TextIndex.pendingLimit - 1)
+        try store.write { tx throws in try TextIndex.add(document: id(1001), text: "note 1001 about memory", in: tx) }
+        #expect(try store.read { tx in try TextIndex.pendingDocuments(in: tx).count } == 0, "the add that would make 64 pending wrote them all")
+        #expect(try search("memory", limit: 100).count == TextIndex.pendingLimit)
+        #expect(try store.read { tx in try TextIndex.statistics(in: tx) }.documents == TextIndex.pendingLimit)
+        try expectConsistent()
     }
 
     @Test func aBatchGivingADocumentTwiceIsRefusedWhole() throws {
