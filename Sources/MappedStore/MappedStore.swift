@@ -27,8 +27,8 @@ public final class MappedStore: @unchecked Sendable {
     /// How commits reach the disk.
     public enum Durability: Sendable, Equatable {
         /// Each commit is synced before `write` returns: a returned commit survives power loss.
-        /// One `fdatasync` per commit that wrote at most 244 runs of pages (its meta page lists
-        /// them, and opening checks they are whole); two for larger commits (pages, then meta).
+        /// One `fdatasync` per commit that wrote at most 244 runs and 4 MiB of pages (its meta page
+        /// lists them, and opening checks they are whole); two for larger commits (pages, then meta).
         case full
         /// Commits are visible to every process at once and survive a crash of any process, but
         /// reach the disk together at the first commit after `interval` has passed since the last
@@ -80,6 +80,10 @@ public final class MappedStore: @unchecked Sendable {
     private var lastSync = ContinuousClock.now
     /// The free list as of the last commit of this process (txnID, list).
     private var freeListCache: (txnID: UInt64, list: FreeList)?
+    /// The most pages a commit synced together with its meta page may write (opening reads
+    /// them back to check them).
+    static let maxSingleSyncPages = 1024
+
     /// The free list this handle wrote at its last commit (for tests).
     var cachedFreeList: FreeList? { freeListCache?.list }
     /// Set when a commit failed after writing its meta page: the process must reopen.
@@ -389,7 +393,9 @@ public final class MappedStore: @unchecked Sendable {
             case .full:
                 // One sync for pages and meta together when every earlier commit is durable and
                 // the meta page can list what this one wrote; two otherwise.
-                if lockFile.durable == meta.txnID - 1, pages.count <= Meta.maxWrittenRuns {
+                // (Opening reads back what the list names: at most 4 MiB, so a huge value does not slow it.)
+                if lockFile.durable == meta.txnID - 1, pages.count <= Meta.maxWrittenRuns,
+                   pages.reduce(0, { $0 + $1.runLength }) <= Self.maxSingleSyncPages {
                     let written = pages.map { page in
                         Meta.WrittenRun(first: page.number, length: UInt32(page.runLength),
                                         checksum: page.bytes.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) })
