@@ -124,4 +124,49 @@ struct PowerLossTests {
         let opened = try verifyCrashes(recorder: recorder, models: models, acknowledged: acknowledged, points: points.sorted(), imagesPerPoint: 4) { durableCommit[$0] }
         #expect(opened > 300)
     }
+
+    /// The meta page of a one-sync commit lists the runs written with it; when one of them did
+    /// not reach the disk (or only in part), opening uses the commit before.
+    @Test func aOneSyncCommitWhosePagesAreNotAllOnDiskIsRolledBack() throws {
+        let path = folder.file("db")
+        do {
+            let store = try MappedStore(path: path)
+            try store.write { tx throws in for i in 0..<200 { try tx.put(key(i), value(i)) } }
+            try store.write { tx throws in for i in 0..<5 { try tx.put(key(i), value(i, version: 1)) } }
+        }
+        let url = URL(fileURLWithPath: path)
+        let original = try Data(contentsOf: url)
+        // The newest meta and the runs it lists.
+        let metas = (0..<2).compactMap { slot -> (slot: Int, meta: Meta, runs: [Meta.WrittenRun])? in
+            original.withUnsafeBytes { raw in
+                let page = UnsafeRawBufferPointer(rebasing: raw[(slot * 4096)..<((slot + 1) * 4096)])
+                guard case .success(let meta) = Meta.decode(page, slot: PageNumber(slot)), let runs = Meta.writtenRuns(page) else { return nil }
+                return (slot, meta, runs)
+            }
+        }
+        let newest = try #require(metas.max { $0.meta.txnID < $1.meta.txnID })
+        #expect(!newest.runs.isEmpty, "a small commit syncs once and lists its runs")
+        for (index, run) in newest.runs.enumerated() {
+            for damage in ["zeros", "torn"] {
+                var image = original
+                let start = Int(run.first) * 4096
+                let end = damage == "zeros" ? start + Int(run.length) * 4096 : start + 512
+                image.replaceSubrange(start..<end, with: [UInt8](repeating: damage == "zeros" ? 0 : 0xA5, count: end - start))
+                let copy = folder.file("copy-\(index)-\(damage)")
+                try image.write(to: URL(fileURLWithPath: copy))
+                let store = try MappedStore(path: copy, options: .init(create: false))
+                try store.read { tx throws in
+                    #expect(tx.txnID == newest.meta.txnID - 1, "run \(index) (\(damage)): the commit before is used")
+                    #expect(try tx.get(key(0)) == value(0))
+                    #expect(try tx.info().entries == 200)
+                }
+                try expectIntact(store, "run \(index) (\(damage))")
+                // And the next commit goes on from there.
+                try store.write { tx throws in try tx.put(key(7), value(7, version: 2)) }
+                #expect(try MappedStore(path: copy).read { try $0.get(key(7)) } == value(7, version: 2))
+            }
+        }
+        // Untouched, the newest commit is used.
+        #expect(try MappedStore(path: path).read { try $0.get(key(0)) } == value(0, version: 1))
+    }
 }
