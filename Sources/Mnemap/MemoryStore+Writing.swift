@@ -127,13 +127,27 @@ extension MemoryStore {
 
     /// Adds one memory: record, text index and vector in one transaction.
     ///
-    /// Cost: one embedding (outside the writer lock), an HNSW insertion, and a commit (two
-    /// `fdatasync`s of the store and one of the index with ``Options/durability`` `.full`).
+    /// Threads of this process that add at the same time share transactions (group commit):
+    /// while one commits, the others' memories queue and go in the next transaction together,
+    /// each caller getting its own result once that transaction is durable. Adds that look for
+    /// near-duplicates (``AddOptions/nearDuplicates`` other than `.add`) are not grouped.
+    ///
+    /// Cost: one embedding (outside the writer lock), an HNSW insertion, and a commit (with
+    /// ``Options/durability`` `.full`: the index's syncs, then one `fdatasync` of the store),
+    /// shared by the adds of a group.
     /// - Throws: `.invalidField` (empty text, bad namespace, importance outside 0–1…),
-    ///   `.wrongDimension`, `.writerTimeout`, the engines' errors. Nothing is added when it throws.
+    ///   `.wrongDimension`, `.writerTimeout`, the engines' errors (for every add of the group
+    ///   that met them). Nothing is added when it throws.
     @discardableResult
     public func add(_ memory: NewMemory, options: AddOptions = AddOptions()) throws -> AddResult {
-        try add(contentsOf: [memory], options: options)[0]
+        try validate(memory, position: nil)
+        let vector = try vectors(for: [(memory.text, memory.vector)])[0]
+        return try groupCommit.add(memory, vector: vector, options: options) { memories, vectors, options in
+            let now = Date()
+            return try writing { writer in
+                try insert(memories, vectors: vectors, options: options, restoring: [], writer: writer, now: now)
+            }
+        }
     }
 
     /// Adds memories in one transaction: all or none. Embeddings are computed first, in batches,

@@ -68,6 +68,8 @@ public final class MemoryStore: @unchecked Sendable {
     public let options: Options
     let store: MappedStore
     private let readerLock = NSLock()
+    /// Shares write transactions between threads that add single memories at the same time.
+    let groupCommit = GroupCommit()
     private var readers: [String: VectorIndex] = [:]
     /// The index this process last wrote with, kept mapped between write transactions with its
     /// writer lock released (``VectorIndex/suspendWriting()``). Used only inside the store's
