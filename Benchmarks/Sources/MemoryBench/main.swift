@@ -17,9 +17,9 @@
 //       An existing store (as `run` left it) searched with each efSearch: recall@10 against
 //       DIR/truth-top100.i32, latency p50/p99 over two passes (with --namespace: latency only,
 //       the search filtered on that namespace prefix).
-//   MemoryBench adds --data DIR --store DIR [--preload 3000] [--count 1000] [--durability full|nosync]
-//       Single adds, one write transaction each, into a store preloaded with `preload` memories:
-//       adds per second, p50/p99 latency, CPU per add.
+//   MemoryBench adds --data DIR --store DIR [--preload 3000] [--count 1000] [--durability full|nosync] [--threads 1]
+//       Single adds (`add(_:)`) into a store preloaded with `preload` memories, from `threads`
+//       threads at once: adds per second, p50/p99 latency, CPU per add.
 //   MemoryBench probe --store DIR --queries FILE [--max-queries Q]
 //       In a fresh process: opens the store and answers query 0 (vector, k=10); prints one line at
 //       once (the parent stamps the spawn-to-answer time when it arrives), then answers every query
@@ -363,20 +363,37 @@ case "adds":
     }
     try store.sync()
     let memories = (preload..<(preload + count)).map { NewMemory(text: passages[$0], namespace: "ns/\($0 % 100)", vector: vectors.floats($0)) }
+    let threads = Int(options["threads"] ?? "1")!
     let loadStart = loadAverage()
-    var latencies: [Double] = []
-    latencies.reserveCapacity(count)
+    // Each thread adds every `threads`-th memory; latencies per add, from all threads.
+    final class Latencies: @unchecked Sendable {
+        let lock = NSLock()
+        var values: [Double] = []
+        var failure: (any Error)?
+    }
+    let collected = Latencies()
     let cpuBefore = cpuSeconds()
     let start = clock.now
-    for memory in memories {
-        let before = clock.now
-        _ = try store.add(memory)
-        latencies.append(seconds(clock.now - before) * 1000)
+    let group = DispatchGroup()
+    for thread in 0..<threads {
+        group.enter()
+        Thread.detachNewThread {
+            var mine: [Double] = []
+            for index in stride(from: thread, to: memories.count, by: threads) {
+                let before = clock.now
+                do { _ = try store.add(memories[index]) } catch { collected.lock.withLock { collected.failure = error } }
+                mine.append(seconds(clock.now - before) * 1000)
+            }
+            collected.lock.withLock { collected.values += mine }
+            group.leave()
+        }
     }
+    group.wait()
+    if let failure = collected.failure { fail("an add failed: \(failure)") }
     let total = seconds(clock.now - start)
     let cpu = cpuSeconds() - cpuBefore
-    latencies.sort()
-    emit(["op": "adds", "preload": preload, "count": count, "durability": durability == .full ? "full" : "noSync",
+    let latencies = collected.values.sorted()
+    emit(["op": "adds", "preload": preload, "count": count, "threads": threads, "durability": durability == .full ? "full" : "noSync",
           "adds_per_second": Double(count) / total, "p50_ms": percentile(latencies, 50), "p99_ms": percentile(latencies, 99),
           "cpu_ms_per_add": cpu * 1000 / Double(count), "load_start": loadStart, "load_end": loadAverage()])
 
