@@ -71,14 +71,16 @@ public struct Limits: Sendable {
     public var requestTimeout: Duration
     /// A connection idle this long while a request is being read, or between requests, is closed.
     public var idleTimeout: Duration
-    /// Threads that run store calls (blocking I/O and embedding), off the event loops.
+    /// Threads that run store calls (blocking I/O and embedding), off the event loops. More than
+    /// the cores by default: single adds running at once share one commit (group commit), so a
+    /// thread waiting for its group's sync lets another add join the next group.
     public var workerThreads: Int
     /// Exports streaming at once; more are answered 503 `busy`.
     public var maxConcurrentExports: Int
 
     public init(
         maxBodyBytes: Int = 8 << 20, maxResults: Int = 1000, maxBatch: Int = 1000, requestTimeout: Duration = .seconds(30),
-        idleTimeout: Duration = .seconds(30), workerThreads: Int = max(4, 2 * ProcessInfo.processInfo.activeProcessorCount), maxConcurrentExports: Int = 2
+        idleTimeout: Duration = .seconds(30), workerThreads: Int = max(16, 4 * ProcessInfo.processInfo.activeProcessorCount), maxConcurrentExports: Int = 2
     ) {
         self.maxBodyBytes = maxBodyBytes
         self.maxResults = maxResults
