@@ -255,14 +255,6 @@ final class Node {
         insertOffset(offset, at: index)
     }
 
-    /// Inserts a branch entry at `index`.
-    func insert(key: [UInt8], child: Child, at index: Int) {
-        assert(!isLeaf)
-        let offset = key.withUnsafeBytes { writeEntry(key: $0, flags: 0, valueLength: 0, value: nil) }
-        insertOffset(offset, at: index)
-        children.insert(child, at: index)
-    }
-
     /// Replaces the value at `index` of a leaf with `value`'s bytes.
     func setValue(_ value: [UInt8], at index: Int) {
         let old = entry(index)
