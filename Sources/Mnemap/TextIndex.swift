@@ -249,7 +249,12 @@ enum TextIndex {
               }) else { return }
         let (number, length) = entry
         let pendingKey = bigEndianBytes(number)
-        let wasPending = try tx.treeNames().contains(Tree.pending) && tx.delete(pendingKey, in: Tree.pending)
+        let wasPending: Bool
+        do {
+            wasPending = try tx.delete(pendingKey, in: Tree.pending)
+        } catch let error as StoreError where error.reason == .treeNotFound(Tree.pending) {
+            wasPending = false  // an index written before pending documents existed
+        }
         for (term, _) in wasPending ? [] : termFrequencies(text).frequencies {
             let prefix = term + [0]
             var found: (key: [UInt8], block: PostingBlock)?
