@@ -199,7 +199,7 @@ struct FreeList: Equatable {
         let added = pending[txnID] ?? []
         precondition(PageLayout.headerSize + deltaSize(txnID: txnID) <= page.bytes.count, "free-list delta larger than its run")
         page.bytes.withUnsafeMutableBytes { raw in
-            raw.storeBytes(of: Self.deltaFlag, toByteOffset: PageLayout.kindOffset + 1, as: UInt8.self)
+            raw.storeBytes(of: Self.deltaFlag, toByteOffset: PageLayout.flagsOffset, as: UInt8.self)
             var offset = PageLayout.headerSize
             raw.put64(previous.first, at: offset)
             raw.put32(UInt32(previous.length), at: offset + 8)
@@ -223,7 +223,7 @@ struct FreeList: Equatable {
             guard runs.count <= maxDeltas else { throw source.corrupt(first, "free-list chain longer than \(maxDeltas + 1) runs") }
             let pointer = try checkedRun(source, run)
             runs.append(run)
-            guard pointer.load(fromByteOffset: PageLayout.kindOffset + 1, as: UInt8.self) == deltaFlag else { break }
+            guard pointer.load(fromByteOffset: PageLayout.flagsOffset, as: UInt8.self) == deltaFlag else { break }
             guard run.length * PageLayout.pageSize >= PageLayout.headerSize + deltaHeaderSize else { throw source.corrupt(run.first, "free-list delta header") }
             let body = pointer + PageLayout.headerSize
             run = Run(first: body.le64(0), length: Int(body.le32(8)))

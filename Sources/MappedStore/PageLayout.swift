@@ -31,6 +31,7 @@ enum PageLayout {
 
     static let checksumOffset = 0
     static let kindOffset = 4
+    static let flagsOffset = 5
     static let countOffset = 6
     static let numberOffset = 8
     static let txnOffset = 16

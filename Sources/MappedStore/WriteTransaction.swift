@@ -121,7 +121,7 @@ public final class WriteTransaction: ReadTransaction {
         case nil: return
         case .node(let node):
             if node.isLeaf {
-                for index in 0..<node.count { if let first = node.overflowRun(at: index) { try freeRun(first) } }
+                for index in 0..<node.count { try freeValue(in: node, at: index) }
             } else {
                 for child in node.children { try freeAll(child) }
             }
