@@ -290,12 +290,17 @@ enum TextIndex {
     /// idf(t) = ln(1 + (N − df + 0.5)/(df + 0.5)), with ``k1`` = 1.2 and ``b`` = 0.75.
     ///
     /// `accept` filters documents before the top `limit` are taken: a filter that keeps few
-    /// documents still gets up to `limit` of them. It is called in score order, and only until
-    /// `limit` documents are accepted. A query without terms (empty, or only stop words) finds nothing.
+    /// documents still gets up to `limit` of them. It is called first on the best `limit`
+    /// documents, in score order; only when it turns some down does a second pass call it on
+    /// each document that would enter the best `limit` found so far. A query without terms
+    /// (empty, or only stop words) finds nothing.
     ///
-    /// Cost: one prefix scan of the posting blocks per distinct query term (the document length
-    /// is in the posting), then O(n + limit·log n) for n matching documents, and one id lookup
-    /// per document looked at.
+    /// Cost: the query terms' postings are walked together in document order with MaxScore
+    /// pruning (``TextSearch``): once `limit` documents are found, the terms that cannot lift a
+    /// document into them alone are only searched, block by block, for the documents the other
+    /// terms bring. A query with a rare term costs about that term's postings; one of common
+    /// words alone reads all their postings (O(n log limit) for n postings). One id lookup per
+    /// document that enters the best so far.
     /// - Throws: store errors, `.engine` for a damaged index, and what `accept` throws.
     static func search(_ query: String, limit: Int, in tx: ReadTransaction, accept: (([UInt8]) throws -> Bool)? = nil) throws -> [TextMatch] {
         guard limit > 0, let totals = try totals(in: tx), totals.documents > 0 else { return [] }
@@ -310,27 +315,34 @@ enum TextIndex {
                 pendingPostings[term, default: []].append(Posting(document: document.number, frequency: UInt32(clamping: count), length: document.length))
             }
         }
-        var scores: [UInt32: Double] = [:]
-        func score(_ posting: Posting, _ idf: Double) {
-            let frequency = Double(posting.frequency)
-            let saturation = frequency * (k1 + 1) / (frequency + k1 * (1 - b + b * Double(posting.length) / averageLength))
-            scores[posting.document, default: 0] += idf * saturation
-        }
-        for term in terms {
-            let pending = pendingPostings[term] ?? []
-            let stored = try storedUInt32(for: term, in: Tree.terms, tx)
-            guard stored != nil || !pending.isEmpty else { continue }
-            let df = Double(stored ?? 0) + Double(pending.count)
-            let idf = log(1 + (documentCount - df + 0.5) / (df + 0.5))
-            if stored != nil {
-                try tx.scan(in: Tree.postings, prefix: term + [0]) { _, value in
-                    try PostingBlock.forEach(value, term: term) { score($0, idf) }
-                    return true
-                }
+        // The lists are walked once per pass; a second pass is needed only when `accept` turns
+        // down some of the best documents of the first.
+        func postingLists() throws -> [TextSearch.TermPostings] {
+            var lists: [TextSearch.TermPostings] = []
+            for (order, term) in terms.enumerated() {
+                let pending = pendingPostings[term] ?? []
+                let stored = try storedUInt32(for: term, in: Tree.terms, tx)
+                guard stored != nil || !pending.isEmpty else { continue }
+                let df = Double(stored ?? 0) + Double(pending.count)
+                let idf = log(1 + (documentCount - df + 0.5) / (df + 0.5))
+                lists.append(try TextSearch.TermPostings(order: order, term: term, idf: idf, stored: stored != nil, pending: pending, tx: tx))
             }
-            for posting in pending { score(posting, idf) }
+            return lists.sorted { $0.bound < $1.bound }
         }
-        return try best(scores, limit: limit, in: tx, accept: accept)
+        // A posting left behind by a removal with a different text names no document: skipped.
+        func id(of document: UInt32) throws -> [UInt8]? { try tx.get(bigEndianBytes(document), in: Tree.ids) }
+        var search = TextSearch(tx: tx, averageLength: averageLength, lists: try postingLists())
+        let best = try search.best(limit: limit, accept: id(of:))
+        guard let accept else { return best.map { TextMatch(id: $0.id!, score: $0.score) } }
+        var matches: [TextMatch] = []
+        for found in best where try accept(found.id!) { matches.append(TextMatch(id: found.id!, score: found.score)) }
+        // Complete when every best document was accepted, or when fewer than `limit` documents match at all.
+        if matches.count == best.count || best.count < limit { return matches }
+        search = TextSearch(tx: tx, averageLength: averageLength, lists: try postingLists())
+        return try search.best(limit: limit) { document in
+            guard let id = try id(of: document), try accept(id) else { return nil }
+            return id
+        }.map { TextMatch(id: $0.id!, score: $0.score) }
     }
 
     /// The number of documents indexed and the sum of their lengths in terms.
@@ -476,52 +488,6 @@ enum TextIndex {
 
     static func damaged(_ problem: String) -> MemoryError {
         MemoryError.engine("the text index is damaged: \(problem); run `mnemap check`, and export and re-import the store to rebuild it.")
-    }
-
-    // MARK: Ranking
-
-    private struct Candidate {
-        var document: UInt32
-        var score: Double
-
-        /// Higher score first; equal scores in document order.
-        func ranksBefore(_ other: Candidate) -> Bool {
-            score > other.score || (score == other.score && document < other.document)
-        }
-    }
-
-    /// The best `limit` accepted candidates, best first: a heap of all candidates (built in O(n)),
-    /// popped until `limit` are accepted, so ids are looked up and `accept` runs only on the ones
-    /// looked at.
-    private static func best(_ scores: [UInt32: Double], limit: Int, in tx: ReadTransaction, accept: (([UInt8]) throws -> Bool)?) throws -> [TextMatch] {
-        var heap = scores.map { Candidate(document: $0.key, score: $0.value) }
-        for index in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(&heap, from: index, count: heap.count) }
-        var matches: [TextMatch] = []
-        var count = heap.count
-        while count > 0 && matches.count < limit {
-            let top = heap[0]
-            count -= 1
-            heap.swapAt(0, count)
-            siftDown(&heap, from: 0, count: count)
-            // A posting left behind by a removal with a different text names no document: skipped.
-            guard let id = try tx.get(bigEndianBytes(top.document), in: Tree.ids) else { continue }
-            if try accept?(id) ?? true { matches.append(TextMatch(id: id, score: top.score)) }
-        }
-        return matches
-    }
-
-    /// Restores the heap order (best at the root) below `index` in `heap[0..<count]`.
-    private static func siftDown(_ heap: inout [Candidate], from index: Int, count: Int) {
-        var parent = index
-        while true {
-            let left = 2 * parent + 1
-            guard left < count else { return }
-            var best = left
-            if left + 1 < count && heap[left + 1].ranksBefore(heap[left]) { best = left + 1 }
-            guard heap[best].ranksBefore(heap[parent]) else { return }
-            heap.swapAt(parent, best)
-            parent = best
-        }
     }
 
     // MARK: Encoding

@@ -229,6 +229,83 @@ import Testing
         try expectConsistent()
     }
 
+    /// Pruned search (MaxScore, seeks between posting blocks) must answer exactly as scoring
+    /// every posting does: same documents, same order, bit-identical scores. Terms span many
+    /// blocks here (4,000 documents, 128 postings a block), some documents are pending, some
+    /// removed, and some queries are filtered.
+    @Test func prunedSearchEqualsScoringEveryPosting() throws {
+        var random = SplitMix64(state: 7)
+        let vocabulary = (0..<400).map { "term\($0)q" }
+        var texts: [Int: String] = [:]
+        func text() -> String {
+            (0..<Int.random(in: 3...40, using: &random)).map { _ in vocabulary[Int(400 * pow(Double.random(in: 0..<1, using: &random), 3))] }.joined(separator: " ")
+        }
+        // Batches (into the postings) in number order, then single adds (pending), then removals.
+        for first in stride(from: 0, to: 4_000, by: 500) {
+            let batch = (first..<first + 500).map { number in
+                texts[number] = text()
+                return (id(number), texts[number]!)
+            }
+            try store.write { tx throws in try TextIndex.add(documents: batch, in: tx) }
+        }
+        for number in 4_000..<4_050 {
+            texts[number] = text()
+            try store.write { tx throws in try TextIndex.add(document: id(number), text: texts[number]!, in: tx) }
+        }
+        let removed = (0..<4_050).filter { _ in Int.random(in: 0..<10, using: &random) == 0 }
+        try store.write { tx throws in
+            for number in removed { try TextIndex.remove(document: id(number), text: texts.removeValue(forKey: number)!, in: tx) }
+        }
+        #expect(try store.read { tx in try TextIndex.pendingDocuments(in: tx).count } > 0)
+        try expectConsistent()
+
+        // The reference: every document scored, terms summed in byte order, ties in number order.
+        let frequencies = texts.mapValues { text in TextTokenizer.terms(text).reduce(into: [[UInt8]: Int]()) { $0[$1, default: 0] += 1 } }
+        let lengths = texts.mapValues { Double(TextTokenizer.terms($0).count) }
+        let averageLength = lengths.values.reduce(0, +) / Double(texts.count)
+        func reference(_ query: String, limit: Int, keep: (Int) -> Bool) -> [(Int, Double)] {
+            let terms = Set(TextTokenizer.terms(query)).sorted { $0.lexicographicallyPrecedes($1) }
+            let idfs = terms.map { term -> Double in
+                let df = Double(frequencies.values.filter { $0[term] != nil }.count)
+                return log(1 + (Double(texts.count) - df + 0.5) / (df + 0.5))
+            }
+            var scored: [(Int, Double)] = []
+            for (number, counts) in frequencies where keep(number) {
+                var score = 0.0
+                var matched = false
+                for (term, idf) in zip(terms, idfs) {
+                    guard let count = counts[term] else { continue }
+                    let frequency = Double(count)
+                    let saturation = frequency * (TextIndex.k1 + 1) / (frequency + TextIndex.k1 * (1 - TextIndex.b + TextIndex.b * lengths[number]! / averageLength))
+                    score += idf * saturation
+                    matched = true
+                }
+                if matched { scored.append((number, score)) }
+            }
+            scored.sort { $0.1 > $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
+            return Array(scored.prefix(limit))
+        }
+        func number(_ id: [UInt8]) -> Int { Int(id[8...].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }) }
+        var checked = 0
+        for round in 0..<60 {
+            // Mostly common words, often with one rarer word, as people type them.
+            var words = (0..<Int.random(in: 1...4, using: &random)).map { _ in vocabulary[Int(60 * pow(Double.random(in: 0..<1, using: &random), 2))] }
+            if round % 2 == 0 { words.append(vocabulary[Int.random(in: 60..<400, using: &random)]) }
+            let query = words.joined(separator: " ")
+            let limit = [1, 3, 10, 30, 100][round % 5]
+            let filtered = round % 3 == 0
+            let keep: (Int) -> Bool = { filtered ? $0 % 7 == 3 : true }
+            let found = try store.read { tx in
+                try TextIndex.search(query, limit: limit, in: tx, accept: filtered ? { keep(number($0)) } : nil)
+            }
+            let expected = reference(query, limit: limit, keep: keep)
+            #expect(found.map { number($0.id) } == expected.map(\.0), "\(query), limit \(limit), filtered \(filtered)")
+            #expect(found.map(\.score) == expected.map(\.1), "\(query): scores")
+            checked += expected.count
+        }
+        #expect(checked > 500)
+    }
+
     @Test func removeMakesADocumentUnfindableAndRestoresTheStatistics() throws {
         let texts = [1: "the quick brown fox", 2: "a lazy brown dog sleeps"]
         try add([1: texts[1]!])

@@ -20,6 +20,10 @@
 //   MemoryBench adds --data DIR --store DIR [--preload 3000] [--count 1000] [--durability full|nosync] [--threads 1]
 //       Single adds (`add(_:)`) into a store preloaded with `preload` memories, from `threads`
 //       threads at once: adds per second, p50/p99 latency, CPU per add.
+//   MemoryBench text --store DIR --data DIR [--dim 384] [--limits 10,30] [--min-time 3] [--namespace NS]
+//       An existing store (as `run` left it): text search latency (and hybrid, with the query
+//       vectors) for each result limit, p50/p99 over passes of DIR/queries.jsonl, and a digest of
+//       the answers (ids and scores), so that two builds can be checked to answer alike.
 //   MemoryBench probe --store DIR --queries FILE [--max-queries Q]
 //       In a fresh process: opens the store and answers query 0 (vector, k=10); prints one line at
 //       once (the parent stamps the spawn-to-answer time when it arrives), then answers every query
@@ -448,6 +452,39 @@ case "recall":
         latencies.sort()
         emit(["op": "recall", "ef": ef, "queries": count, "recall": Double(hits) / Double(10 * count),
               "p50_ms": latencies[latencies.count / 2], "p99_ms": latencies[min(latencies.count - 1, latencies.count * 99 / 100)]])
+    }
+
+case "text":
+    let dimension = Int(options["dim"] ?? "384")!
+    let folder = option("data")
+    let queryTexts = texts(folder + "/queries.jsonl")
+    let vectors = RawRows(folder + "/queries.f32", width: dimension)
+    let minTime = Double(options["min-time"] ?? "3")!
+    let filter = options["namespace"].map { MemoryFilter(namespacePrefix: $0) } ?? MemoryFilter()
+    let store = try MemoryStore(path: option("store"), embedder: nil, options: MemoryStore.Options(create: false))
+    for limit in (options["limits"] ?? "10,30").split(separator: ",").map({ Int($0)! }) {
+        for mode in [SearchMode.text, .hybrid] {
+            let (stats, answers) = try latency(queryTexts.count, minTime: minTime) { query in
+                try store.search(SearchRequest(query: queryTexts[query], vector: mode == .hybrid ? vectors.floats(query) : nil, mode: mode, limit: limit, filter: filter))
+            }
+            // FNV-1a over every answer's ids and scores (as Float32 bits), in order.
+            var digest: UInt64 = 0xcbf2_9ce4_8422_2325
+            var found = 0
+            for answer in answers {
+                for hit in answer {
+                    found += 1
+                    for byte in hit.memory.id.description.utf8 { digest = (digest ^ UInt64(byte)) &* 0x100_0000_01b3 }
+                    digest = (digest ^ UInt64(Float(hit.score).bitPattern)) &* 0x100_0000_01b3
+                }
+            }
+            var result = stats
+            result["op"] = "text-search"
+            result["mode"] = mode == .text ? "text" : "hybrid"
+            result["limit"] = limit
+            result["found"] = found
+            result["digest"] = String(digest, radix: 16)
+            emit(result)
+        }
     }
 
 case "index":

@@ -1,0 +1,280 @@
+import Foundation
+import MappedStore
+
+/// BM25 search over ``TextIndex``'s postings, document at a time with MaxScore pruning
+/// (Turtle and Flood, 1995): the query terms' posting lists are walked together in document
+/// order, and once `limit` documents are in hand, a document that could only match terms whose
+/// score bounds add up to no more than the `limit`-th best score is not looked at. Those terms'
+/// lists are not walked; they are only searched (a B+tree seek) for the documents the other
+/// terms bring. A query with a rare term therefore reads that term's postings, not the millions
+/// of postings of its common words.
+///
+/// The answer is exactly what scoring every posting gives: the same documents, the same scores
+/// (each document's terms are summed in the same order), ties in document order.
+struct TextSearch {
+    /// One query term: its postings in document order (the stored blocks, then the pending
+    /// documents), its inverse document frequency and the most any posting can add.
+    struct TermPostings {
+        /// Position of the term in the query's terms sorted by bytes (the order scores are summed in).
+        let order: Int
+        let term: [UInt8]
+        let prefix: [UInt8]
+        let idf: Double
+        /// idf · (k1 + 1), a little more: no posting's contribution reaches it.
+        let bound: Double
+        var cursor: Cursor?
+        var pending: [TextIndex.Posting]
+        /// The decoded block (or the pending documents, after the blocks) and the place in it.
+        var postings: [TextIndex.Posting] = []
+        var position = 0
+        var inStore: Bool
+        /// The first document of the block in `postings` (when `inStore`).
+        var blockStart: UInt32 = 0
+
+        /// The current document, or `UInt32.max` past the end.
+        var document: UInt32 { position < postings.count ? postings[position].document : .max }
+        var current: TextIndex.Posting { postings[position] }
+
+        init(order: Int, term: [UInt8], idf: Double, stored: Bool, pending: [TextIndex.Posting], tx: ReadTransaction) throws {
+            self.order = order
+            self.term = term
+            self.prefix = term + [0]
+            self.idf = idf
+            self.bound = idf * (TextIndex.k1 + 1) * (1 + 1e-9)
+            self.pending = pending
+            self.inStore = stored
+            if stored {
+                var cursor = try tx.cursor(in: TextIndex.Tree.postings)
+                if try cursor.seek(term + [0]), try load(&cursor) {
+                    self.cursor = cursor
+                    return
+                }
+            }
+            leaveStore()
+        }
+
+        /// The first document of the block under `cursor` when it is one of this term's; else nil.
+        private func blockStart(at cursor: Cursor) throws -> UInt32? {
+            let prefix = self.prefix
+            return try cursor.withKey { key in
+                guard key.count == prefix.count + 4, key.starts(with: prefix) else { return nil }
+                return UInt32(bigEndian: key.loadUnaligned(fromByteOffset: prefix.count, as: UInt32.self))
+            }
+        }
+
+        /// Decodes the block under `cursor` when it is one of this term's (and not empty); false otherwise.
+        private mutating func load(_ cursor: inout Cursor) throws -> Bool {
+            guard cursor.isPositioned, let start = try blockStart(at: cursor) else { return false }
+            let term = self.term
+            var decoded: [TextIndex.Posting] = []
+            decoded.reserveCapacity(TextIndex.blockCapacity)
+            try cursor.withCurrent { _, value in
+                try TextIndex.PostingBlock.forEach(value, term: term) { decoded.append($0) }
+            }
+            guard !decoded.isEmpty else { return false }
+            postings = decoded
+            position = 0
+            blockStart = start
+            return true
+        }
+
+        /// Goes on with the pending documents (numbered after every stored posting).
+        private mutating func leaveStore() {
+            inStore = false
+            cursor = nil
+            postings = pending
+            pending = []
+            position = 0
+        }
+
+        /// Moves to the next posting.
+        mutating func next() throws {
+            position += 1
+            guard position >= postings.count, inStore, var cursor else { return }
+            self.cursor = nil
+            if try cursor.next(), try load(&cursor) {
+                self.cursor = cursor
+            } else {
+                leaveStore()
+            }
+        }
+
+        /// Moves to the first posting of a document at or after `target`: within the block in
+        /// hand, or through one seek in the B+tree to the block that may hold it.
+        mutating func advance(to target: UInt32) throws {
+            if document >= target { return }
+            if let last = postings.last, last.document >= target {
+                position = firstIndex(atOrAfter: target)
+                return
+            }
+            // Everything in hand is below `target`.
+            if inStore, var cursor, target < .max {
+                self.cursor = nil
+                let inHand = blockStart
+                let after = prefix + withUnsafeBytes(of: (target + 1).bigEndian) { Array($0) }
+                let foundAfter = try cursor.seek(after)
+                // The block starting at or before `target`, when it is a later one than in hand.
+                let stepped = foundAfter ? try cursor.previous() : try cursor.last()
+                if stepped, let start = try blockStart(at: cursor), start > inHand, try load(&cursor) {
+                    position = firstIndex(atOrAfter: target)
+                    if position < postings.count {
+                        self.cursor = cursor
+                        return
+                    }
+                }
+                // Else the first block starting after `target`.
+                let onNext = stepped ? try cursor.next() : (foundAfter ? try cursor.seek(after) : false)
+                if onNext, try load(&cursor) {
+                    self.cursor = cursor
+                    return
+                }
+                leaveStore()
+            } else if inStore {
+                leaveStore()
+            }
+            position = firstIndex(atOrAfter: target)
+        }
+
+        /// The index of the first posting in `postings` at or after `target` (binary search).
+        private func firstIndex(atOrAfter target: UInt32) -> Int {
+            var low = position
+            var high = postings.count
+            while low < high {
+                let middle = (low + high) / 2
+                if postings[middle].document < target { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+    }
+
+    /// A scored document.
+    struct Scored {
+        var document: UInt32
+        var score: Double
+
+        /// Higher score first; equal scores in document order.
+        func ranksBefore(_ other: Scored) -> Bool {
+            score > other.score || (score == other.score && document < other.document)
+        }
+    }
+
+    let tx: ReadTransaction
+    let averageLength: Double
+    /// The query's terms that have postings, by ascending ``TermPostings/bound``.
+    var lists: [TermPostings]
+
+    /// The best `limit` documents that `accept` takes (all, when nil), best first. `accept` gets a
+    /// document number and returns its id when the document counts; it is called only for
+    /// documents that would enter the best `limit` found so far, in document order.
+    mutating func best(limit: Int, accept: ((UInt32) throws -> [UInt8]?)?) throws -> [(document: UInt32, score: Double, id: [UInt8]?)] {
+        let count = lists.count
+        guard count > 0, limit > 0 else { return [] }
+        // boundsUpTo[i]: the most lists 0...i together can give a document.
+        var boundsUpTo = [Double](repeating: 0, count: count)
+        var sum = 0.0
+        for index in 0..<count {
+            sum += lists[index].bound
+            boundsUpTo[index] = sum
+        }
+        let termCount = (lists.map(\.order).max() ?? 0) + 1
+        var contributions = [Double](repeating: 0, count: termCount)
+        var present = [Bool](repeating: false, count: termCount)
+        // The worst of the best `limit` at the root.
+        var heap: [(entry: Scored, id: [UInt8]?)] = []
+        heap.reserveCapacity(limit)
+        var threshold = -Double.infinity
+        // Lists before `firstEssential` cannot bring a document into the best on their own.
+        var firstEssential = 0
+
+        func contribution(_ posting: TextIndex.Posting, _ idf: Double) -> Double {
+            let frequency = Double(posting.frequency)
+            let saturation = frequency * (TextIndex.k1 + 1) / (frequency + TextIndex.k1 * (1 - TextIndex.b + TextIndex.b * Double(posting.length) / averageLength))
+            return idf * saturation
+        }
+
+        while firstEssential < count {
+            var document = UInt32.max
+            for index in firstEssential..<count { document = min(document, lists[index].document) }
+            if document == .max { break }
+            var partial = 0.0
+            for index in firstEssential..<count where lists[index].document == document {
+                let value = contribution(lists[index].current, lists[index].idf)
+                contributions[lists[index].order] = value
+                present[lists[index].order] = true
+                partial += value
+                try lists[index].next()
+            }
+            var possible = true
+            var index = firstEssential - 1
+            while index >= 0 {
+                if partial + boundsUpTo[index] <= threshold {
+                    possible = false
+                    break
+                }
+                try lists[index].advance(to: document)
+                if lists[index].document == document {
+                    let value = contribution(lists[index].current, lists[index].idf)
+                    contributions[lists[index].order] = value
+                    present[lists[index].order] = true
+                    partial += value
+                }
+                index -= 1
+            }
+            if possible {
+                // The exact score, summed in term order (as scoring every posting would).
+                var score = 0.0
+                for order in 0..<termCount where present[order] { score += contributions[order] }
+                if heap.count < limit || score > threshold {
+                    var id: [UInt8]? = nil
+                    var taken = true
+                    if let accept {
+                        id = try accept(document)
+                        taken = id != nil
+                    }
+                    if taken {
+                        let entry = Scored(document: document, score: score)
+                        if heap.count < limit {
+                            heap.append((entry, id))
+                            siftUp(&heap, from: heap.count - 1)
+                        } else {
+                            heap[0] = (entry, id)
+                            siftDown(&heap, from: 0)
+                        }
+                        if heap.count == limit {
+                            threshold = heap[0].entry.score
+                            while firstEssential < count && boundsUpTo[firstEssential] <= threshold { firstEssential += 1 }
+                        }
+                    }
+                }
+            }
+            for order in 0..<termCount { present[order] = false }
+        }
+        return heap.sorted { $0.entry.ranksBefore($1.entry) }.map { ($0.entry.document, $0.entry.score, $0.id) }
+    }
+
+    /// Whether `a` is worse than `b` (the heap keeps the worst at the root).
+    private static func worse(_ a: Scored, _ b: Scored) -> Bool { b.ranksBefore(a) }
+
+    private func siftUp(_ heap: inout [(entry: Scored, id: [UInt8]?)], from index: Int) {
+        var child = index
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard Self.worse(heap[child].entry, heap[parent].entry) else { return }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    private func siftDown(_ heap: inout [(entry: Scored, id: [UInt8]?)], from index: Int) {
+        var parent = index
+        while true {
+            let left = 2 * parent + 1
+            guard left < heap.count else { return }
+            var worst = left
+            if left + 1 < heap.count && Self.worse(heap[left + 1].entry, heap[left].entry) { worst = left + 1 }
+            guard Self.worse(heap[worst].entry, heap[parent].entry) else { return }
+            heap.swapAt(parent, worst)
+            parent = worst
+        }
+    }
+}
