@@ -244,9 +244,11 @@ struct Gate {
         return true
     }
 
-    /// Whether the memory `id` may be returned (reads its record).
+    /// Whether the memory `id` may be returned (reads its record; its text and metadata only
+    /// when the filter has a metadata expression).
     func accepts(record id: MemoryID) -> Bool {
-        guard let stored = try? store.load(id, in: tx) else { return false }
+        let contentNeeded = filter.metadata != nil
+        guard let stored = (try? tx.withValue(for: id.bytes, in: StoreLayout.memories, { try RecordCodec.decode($0, id: id, contentNeeded: contentNeeded) })) ?? nil else { return false }
         if !includeExpired, stored.memory.isExpired(at: now) { return false }
         return filter.matches(stored.memory)
     }

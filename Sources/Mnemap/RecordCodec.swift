@@ -42,7 +42,9 @@ enum RecordCodec {
         return writer.bytes
     }
 
-    static func decode(_ bytes: UnsafeRawBufferPointer, id: MemoryID) throws -> Stored {
+    /// Decodes a record. With `contentNeeded` false the text and the metadata are skipped (left
+    /// empty): what a filter without a metadata expression needs, without parsing JSON.
+    static func decode(_ bytes: UnsafeRawBufferPointer, id: MemoryID, contentNeeded: Bool = true) throws -> Stored {
         var reader = ByteReader(bytes)
         do {
             guard try reader.u8() == recordVersion else { throw MemoryError.engine("the record of memory \(id) has an unknown version; the store may be newer than this build or damaged (run `mnemap check`).") }
@@ -60,8 +62,16 @@ enum RecordCodec {
             let validUntil = flags & 2 != 0 ? Timestamps.date(milliseconds: try reader.i64()) : nil
             let expiresAt = flags & 4 != 0 ? Timestamps.date(milliseconds: try reader.i64()) : nil
             let namespace = try reader.string()
-            let text = try reader.string()
-            let metadataText = try reader.string()
+            let text: String
+            let metadataText: String
+            if contentNeeded {
+                text = try reader.string()
+                metadataText = try reader.string()
+            } else {
+                _ = try reader.take(Int(try reader.u32()))
+                _ = try reader.take(Int(try reader.u32()))
+                (text, metadataText) = ("", "")
+            }
             let source = flags & 8 != 0 ? try reader.string() : nil
             let episode = flags & 16 != 0 ? try reader.string() : nil
             var metadata: [String: JSONValue] = [:]

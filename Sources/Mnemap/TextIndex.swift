@@ -332,15 +332,17 @@ enum TextIndex {
         // A posting left behind by a removal with a different text names no document: skipped.
         func id(of document: UInt32) throws -> [UInt8]? { try tx.get(bigEndianBytes(document), in: Tree.ids) }
         var search = TextSearch(tx: tx, averageLength: averageLength, lists: try postingLists())
-        let best = try search.best(limit: limit, accept: id(of:))
-        guard let accept else { return best.map { TextMatch(id: $0.id!, score: $0.score) } }
+        let best = try search.best(limit: limit, accept: nil)
         var matches: [TextMatch] = []
-        for found in best where try accept(found.id!) { matches.append(TextMatch(id: found.id!, score: found.score)) }
-        // Complete when every best document was accepted, or when fewer than `limit` documents match at all.
+        for found in best {
+            guard let id = try id(of: found.document), try accept?(id) ?? true else { continue }
+            matches.append(TextMatch(id: id, score: found.score))
+        }
+        // Complete when every best document was taken, or when fewer than `limit` documents match at all.
         if matches.count == best.count || best.count < limit { return matches }
         search = TextSearch(tx: tx, averageLength: averageLength, lists: try postingLists())
         return try search.best(limit: limit) { document in
-            guard let id = try id(of: document), try accept(id) else { return nil }
+            guard let id = try id(of: document), try accept?(id) ?? true else { return nil }
             return id
         }.map { TextMatch(id: $0.id!, score: $0.score) }
     }
