@@ -70,6 +70,8 @@ public final class MemoryStore: @unchecked Sendable {
     private let readerLock = NSLock()
     /// Shares write transactions between threads that add single memories at the same time.
     let groupCommit = GroupCommit()
+    /// Writes pending text-index documents out in the background after single adds.
+    let pendingTextFlush = PendingTextFlush()
     private var readers: [String: VectorIndex] = [:]
     /// The index this process last wrote with, kept mapped between write transactions with its
     /// writer lock released (``VectorIndex/suspendWriting()``). Used only inside the store's

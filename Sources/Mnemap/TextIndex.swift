@@ -120,6 +120,15 @@ enum TextIndex {
         try tx.put(totalsKey, totals.encoded, in: Tree.stats)
     }
 
+    /// How many documents wait in ``Tree/pending`` (0 for an index without the tree).
+    static func pendingCount(in tx: ReadTransaction) throws -> Int {
+        do {
+            return Int(try tx.info(of: Tree.pending).entries)
+        } catch let error as StoreError where error.reason == .treeNotFound(Tree.pending) {
+            return 0
+        }
+    }
+
     /// Moves every pending document into the postings (what the next batch, or the
     /// ``pendingLimit``-th single add, does anyway).
     static func flushPending(in tx: WriteTransaction) throws {

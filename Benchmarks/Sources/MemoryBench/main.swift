@@ -17,7 +17,7 @@
 //       An existing store (as `run` left it) searched with each efSearch: recall@10 against
 //       DIR/truth-top100.i32, latency p50/p99 over two passes (with --namespace: latency only,
 //       the search filtered on that namespace prefix).
-//   MemoryBench adds --data DIR --store DIR [--preload 3000] [--count 1000] [--durability full|nosync] [--threads 1]
+//   MemoryBench adds --data DIR --store DIR [--preload 3000] [--count 1000] [--durability full|nosync] [--threads 1] [--pause-ms 0]
 //       Single adds (`add(_:)`) into a store preloaded with `preload` memories, from `threads`
 //       threads at once: adds per second, p50/p99 latency, CPU per add.
 //   MemoryBench text --store DIR --data DIR [--dim 384] [--limits 10,30] [--min-time 3] [--namespace NS]
@@ -368,6 +368,9 @@ case "adds":
     try store.sync()
     let memories = (preload..<(preload + count)).map { NewMemory(text: passages[$0], namespace: "ns/\($0 % 100)", vector: vectors.floats($0)) }
     let threads = Int(options["threads"] ?? "1")!
+    // An agent adds a memory now and then, not back to back: `--pause-ms P` waits P ms after
+    // each add (outside the timings; the rate then counts the pauses too).
+    let pauseMicroseconds = UInt32((Double(options["pause-ms"] ?? "0")! * 1000).rounded())
     let loadStart = loadAverage()
     // Each thread adds every `threads`-th memory; latencies per add, from all threads.
     final class Latencies: @unchecked Sendable {
@@ -387,6 +390,7 @@ case "adds":
                 let before = clock.now
                 do { _ = try store.add(memories[index]) } catch { collected.lock.withLock { collected.failure = error } }
                 mine.append(seconds(clock.now - before) * 1000)
+                if pauseMicroseconds > 0 { usleep(pauseMicroseconds) }
             }
             collected.lock.withLock { collected.values += mine }
             group.leave()
@@ -399,6 +403,7 @@ case "adds":
     let latencies = collected.values.sorted()
     emit(["op": "adds", "preload": preload, "count": count, "threads": threads, "durability": durability == .full ? "full" : "noSync",
           "adds_per_second": Double(count) / total, "p50_ms": percentile(latencies, 50), "p99_ms": percentile(latencies, 99),
+          "p999_ms": percentile(latencies, 99.9), "max_ms": latencies.last ?? 0, "pause_ms": Double(pauseMicroseconds) / 1000,
           "cpu_ms_per_add": cpu * 1000 / Double(count), "load_start": loadStart, "load_end": loadAverage()])
 
 case "probe":
