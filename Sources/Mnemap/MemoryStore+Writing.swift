@@ -135,8 +135,8 @@ extension MemoryStore {
     /// Cost: one embedding (outside the writer lock), an HNSW insertion, and a commit (with
     /// ``Options/durability`` `.full`: the index's syncs, then one `fdatasync` of the store),
     /// shared by the adds of a group. The text goes to the text index's pending list; once 32
-    /// are pending, a background transaction writes them into the postings (an add that finds
-    /// 63 pending does it itself).
+    /// are pending, a background transaction writes them into the postings at the next pause
+    /// of 2 ms in adds (an add that finds 63 pending does it itself).
     /// - Throws: `.invalidField` (empty text, bad namespace, importance outside 0–1…),
     ///   `.wrongDimension`, `.writerTimeout`, the engines' errors (for every add of the group
     ///   that met them). Nothing is added when it throws.
@@ -144,6 +144,7 @@ extension MemoryStore {
     public func add(_ memory: NewMemory, options: AddOptions = AddOptions()) throws -> AddResult {
         try validate(memory, position: nil)
         let vector = try vectors(for: [(memory.text, memory.vector)])[0]
+        pendingTextFlush.addStarting()
         let result = try groupCommit.add(memory, vector: vector, options: options) { memories, vectors, options in
             let now = Date()
             return try writing { writer in

@@ -403,7 +403,8 @@ case "adds":
     let latencies = collected.values.sorted()
     emit(["op": "adds", "preload": preload, "count": count, "threads": threads, "durability": durability == .full ? "full" : "noSync",
           "adds_per_second": Double(count) / total, "p50_ms": percentile(latencies, 50), "p99_ms": percentile(latencies, 99),
-          "p999_ms": percentile(latencies, 99.9), "max_ms": latencies.last ?? 0, "pause_ms": Double(pauseMicroseconds) / 1000,
+          "p999_ms": percentile(latencies, 99.9), "max_ms": latencies.last ?? 0,
+          "over_5ms": latencies.filter { $0 > 5 }.count, "over_10ms": latencies.filter { $0 > 10 }.count, "pause_ms": Double(pauseMicroseconds) / 1000,
           "cpu_ms_per_add": cpu * 1000 / Double(count), "load_start": loadStart, "load_end": loadAverage()])
 
 case "probe":
