@@ -6,7 +6,8 @@
 # MNEMAP_VECTOR_DATA: the pydocs folder (vectors.f32, queries.f32, truth-top100.i32);
 #   default ../shared/data/pydocs next to the repository.
 # MNEMAP_VECTOR_SYNTH: vectors in the synthetic clustered data set (128 dims, L2), 0 to skip;
-#   default 100000 (the issue asks 1M: too long for a shared 2-core host, see BENCHMARKS.md).
+#   default 100000 (the issue asks 1M: MNEMAP_VECTOR_SYNTH=1000000 takes about 47 minutes on
+#   2 cores, see BENCHMARKS.md).
 # MNEMAP_VECTOR_SYNTH_TYPES: Mnemap element types on the synthetic set; default float32,int8
 #   (Float16 builds ~6x slower than Float32 on x86-64 without F16C code; see BENCHMARKS.md).
 # MNEMAP_VECTOR_SETS: which data sets, pydocs,synth (default both).
