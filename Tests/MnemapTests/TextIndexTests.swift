@@ -306,6 +306,40 @@ import Testing
         #expect(checked > 500)
     }
 
+    /// A posting block that does not decode is a clear error; blocks whose documents are out
+    /// of order (which a damaged file can hold) give some answer, never a trap or a hang.
+    @Test func damagedPostingBlocksAreAnErrorOrAnAnswerNeverACrash() throws {
+        var documents: [(id: [UInt8], text: String)] = []
+        for number in 0..<600 { documents.append((id(number), "alpha beta \(number % 3 == 0 ? "gamma" : "delta") note\(number)")) }
+        try store.write { tx throws in try TextIndex.add(documents: documents, in: tx) }
+        let alpha = TextTokenizer.terms("alpha")[0]
+        func blockKeys(_ term: [UInt8]) throws -> [[UInt8]] {
+            try store.read { tx in
+                var keys: [[UInt8]] = []
+                try tx.scan(in: TextIndex.Tree.postings, prefix: term + [0]) { key, _ in keys.append(Array(key)); return true }
+                return keys
+            }
+        }
+        let keys = try blockKeys(alpha)
+        #expect(keys.count >= 4)
+        // Out of order: the second block holds documents below the first's, in falling order.
+        let backwards = TextIndex.PostingBlock(entries: [500, 20, 3].map { TextIndex.Posting(document: $0, frequency: 1, length: 4) })
+        try store.write { tx throws in try tx.put(keys[1], backwards.encoded, in: TextIndex.Tree.postings) }
+        for query in ["alpha", "alpha gamma", "alpha beta gamma note7", "gamma"] {
+            for limit in [1, 5, 50] { _ = try? search(query, limit: limit) }
+            _ = try? search(query, limit: 5, accept: { $0.last! % 2 == 0 })
+        }
+        #expect(try store.read { tx in try TextIndex.problems(in: tx) } != [])
+        // Undecodable bytes: the search says the index is damaged and what to do.
+        try store.write { tx throws in try tx.put(keys[2], [0xff, 0xff, 0xff], in: TextIndex.Tree.postings) }
+        do {
+            _ = try search("alpha beta", limit: 10)
+            Issue.record("a block that does not decode was read without an error")
+        } catch let error as MemoryError {
+            #expect("\(error)".contains("damaged"))
+        }
+    }
+
     @Test func removeMakesADocumentUnfindableAndRestoresTheStatistics() throws {
         let texts = [1: "the quick brown fox", 2: "a lazy brown dog sleeps"]
         try add([1: texts[1]!])
