@@ -44,7 +44,8 @@ final class PendingTextFlush: @unchecked Sendable {
         }
         guard first else { return }
         queue.async { [weak store, self] in
-            defer { self.lock.withLock { self.queued = false } }
+            // From here on an add queues another run, which looks again after this one.
+            self.lock.withLock { self.queued = false }
             while true {
                 guard let store else { return }
                 guard (try? store.read({ tx in try TextIndex.pendingCount(in: tx) })) ?? 0 >= Self.threshold else { return }
