@@ -309,7 +309,7 @@ enum TextIndex {
     /// document into them alone are only searched, block by block, for the documents the other
     /// terms bring. A query with a rare term costs about that term's postings; one of common
     /// words alone reads all their postings (O(n log limit) for n postings). One id lookup per
-    /// document that enters the best so far.
+    /// document of the best `limit` (in a second pass, per document that enters the best so far).
     /// - Throws: store errors, `.engine` for a damaged index, and what `accept` throws.
     static func search(_ query: String, limit: Int, in tx: ReadTransaction, accept: (([UInt8]) throws -> Bool)? = nil) throws -> [TextMatch] {
         guard limit > 0, let totals = try totals(in: tx), totals.documents > 0 else { return [] }
@@ -324,23 +324,25 @@ enum TextIndex {
                 pendingPostings[term, default: []].append(Posting(document: document.number, frequency: UInt32(clamping: count), length: document.length))
             }
         }
+        // Each term with postings: its place in `terms`, idf, and whether the store holds any.
+        var found: [(order: Int, term: [UInt8], idf: Double, stored: Bool)] = []
+        for (order, term) in terms.enumerated() {
+            let pending = pendingPostings[term]?.count ?? 0
+            let stored = try storedUInt32(for: term, in: Tree.terms, tx)
+            guard stored != nil || pending > 0 else { continue }
+            let df = Double(stored ?? 0) + Double(pending)
+            found.append((order, term, log(1 + (documentCount - df + 0.5) / (df + 0.5)), stored != nil))
+        }
         // The lists are walked once per pass; a second pass is needed only when `accept` turns
         // down some of the best documents of the first.
         func postingLists() throws -> [TextSearch.TermPostings] {
-            var lists: [TextSearch.TermPostings] = []
-            for (order, term) in terms.enumerated() {
-                let pending = pendingPostings[term] ?? []
-                let stored = try storedUInt32(for: term, in: Tree.terms, tx)
-                guard stored != nil || !pending.isEmpty else { continue }
-                let df = Double(stored ?? 0) + Double(pending.count)
-                let idf = log(1 + (documentCount - df + 0.5) / (df + 0.5))
-                lists.append(try TextSearch.TermPostings(order: order, term: term, idf: idf, stored: stored != nil, pending: pending, tx: tx))
-            }
-            return lists.sorted { $0.bound < $1.bound }
+            try found.map { term in
+                try TextSearch.TermPostings(order: term.order, term: term.term, idf: term.idf, stored: term.stored, pending: pendingPostings[term.term] ?? [], tx: tx)
+            }.sorted { $0.bound < $1.bound }
         }
         // A posting left behind by a removal with a different text names no document: skipped.
         func id(of document: UInt32) throws -> [UInt8]? { try tx.get(bigEndianBytes(document), in: Tree.ids) }
-        var search = TextSearch(tx: tx, averageLength: averageLength, lists: try postingLists())
+        var search = TextSearch(averageLength: averageLength, lists: try postingLists())
         let best = try search.best(limit: limit, accept: nil)
         var matches: [TextMatch] = []
         for found in best {
@@ -349,7 +351,7 @@ enum TextIndex {
         }
         // Complete when every best document was taken, or when fewer than `limit` documents match at all.
         if matches.count == best.count || best.count < limit { return matches }
-        search = TextSearch(tx: tx, averageLength: averageLength, lists: try postingLists())
+        search = TextSearch(averageLength: averageLength, lists: try postingLists())
         return try search.best(limit: limit) { document in
             guard let id = try id(of: document), try accept?(id) ?? true else { return nil }
             return id

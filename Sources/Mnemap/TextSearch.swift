@@ -45,7 +45,7 @@ struct TextSearch {
             self.inStore = stored
             if stored {
                 var cursor = try tx.cursor(in: TextIndex.Tree.postings)
-                if try cursor.seek(term + [0]), try load(&cursor) {
+                if try cursor.seek(prefix), try load(&cursor) {
                     self.cursor = cursor
                     return
                 }
@@ -158,7 +158,6 @@ struct TextSearch {
         }
     }
 
-    let tx: ReadTransaction
     let averageLength: Double
     /// The query's terms that have postings, by ascending ``TermPostings/bound``.
     var lists: [TermPostings]
