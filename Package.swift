@@ -50,6 +50,7 @@ let package = Package(
             name: "MappedStore",
             dependencies: [
                 "MappedMemory",
+                "CMnemapShims",
                 .product(name: "Atomics", package: "swift-atomics"),
             ],
             swiftSettings: strict

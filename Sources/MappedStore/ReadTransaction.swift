@@ -57,24 +57,22 @@ public class ReadTransaction {
 
     /// Descends from `root` to the leaf holding `key`; calls `body` with its value if present.
     func lookup<R>(_ key: [UInt8], from root: NodeRef, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
-        guard let (leaf, index) = try locate(key, from: root) else { return nil }
+        guard let (leaf, index) = try key.withUnsafeBytes({ try locate($0, from: root) }) else { return nil }
         return try leaf.withValue(at: index, source: source, body)
     }
 
     /// The leaf and entry index holding `key`, or nil. Not generic, so that it is compiled
     /// specialised even when a caller in another module calls the generic `withValue`.
-    final func locate(_ key: [UInt8], from root: NodeRef) throws -> (NodeRef, Int)? {
-        try key.withUnsafeBytes { key -> (NodeRef, Int)? in
-            var node = root
-            var depth = 0
-            while !node.isLeaf {
-                guard node.count > 0, depth < 64 else { throw source.corrupt(0, "a branch without children, or a cycle") }
-                node = try node.child(at: try node.childIndex(for: key), source: source)
-                depth += 1
-            }
-            let (index, found) = try node.search(key)
-            return found ? (node, index) : nil
+    final func locate(_ key: UnsafeRawBufferPointer, from root: NodeRef) throws -> (NodeRef, Int)? {
+        var node = root
+        var depth = 0
+        while !node.isLeaf {
+            guard node.count > 0, depth < 64 else { throw source.corrupt(0, "a branch without children, or a cycle") }
+            node = try node.child(at: try node.childIndex(for: key), source: source)
+            depth += 1
         }
+        let (index, found) = try node.search(key)
+        return found ? (node, index) : nil
     }
 
     /// Names of the named trees, in order.
@@ -115,6 +113,14 @@ public class ReadTransaction {
     /// Cost: one root-to-leaf descent (a binary search per level), reading pages in place.
     /// - Throws: `.treeNotFound`, `.corruptPage`.
     public func get(_ key: [UInt8], in name: String? = nil) throws -> [UInt8]? {
+        try key.withUnsafeBytes { try get($0, in: name) }
+    }
+
+    /// A copy of the value stored for the key whose bytes are `key` (read from any buffer, for
+    /// example a slice of a larger one, without making an array of them), or nil.
+    ///
+    /// Cost: one root-to-leaf descent, as for an array key. Throws: `.treeNotFound`, `.corruptPage`.
+    public func get(_ key: UnsafeRawBufferPointer, in name: String? = nil) throws -> [UInt8]? {
         try checkActive()
         return try withPath { () throws -> [UInt8]? in
             guard let root = try root(of: name), let (leaf, index) = try locate(key, from: root) else { return nil }
@@ -125,10 +131,17 @@ public class ReadTransaction {
     /// Calls `body` with the value stored for `key`, in place (zero-copy); nil when absent.
     /// The pointer is valid only inside `body`.
     public func withValue<R>(for key: [UInt8], in name: String? = nil, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+        try key.withUnsafeBytes { try withValue(for: $0, in: name, body) }
+    }
+
+    /// Calls `body` with the value stored for the key whose bytes are `key` (read from any
+    /// buffer), in place (zero-copy); nil when absent. Neither pointer needs to outlive the call;
+    /// the value's is valid only inside `body`.
+    public func withValue<R>(for key: UnsafeRawBufferPointer, in name: String? = nil, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
         try checkActive()
         return try withPath {
-            guard let root = try root(of: name) else { return nil }
-            return try lookup(key, from: root, body)
+            guard let root = try root(of: name), let (leaf, index) = try locate(key, from: root) else { return nil }
+            return try leaf.withValue(at: index, source: source, body)
         }
     }
 

@@ -1,7 +1,9 @@
 import MappedStore
 
-/// MappedStore through its public API only. Keys and values are passed as the `[UInt8]` arrays
-/// the API takes, built before timing (`Records.arrays`).
+/// MappedStore through its public API only. Keys and values are passed as `[UInt8]` arrays,
+/// built before timing (`Records.arrays`); one get variant and the concurrent readers pass key
+/// bytes from the contiguous buffer instead (the `UnsafeRawBufferPointer` overloads), as LMDB and
+/// SQLite are given them.
 final class MappedStoreEngine: Engine, @unchecked Sendable {
     let name = "MappedStore"
     let path: String
@@ -55,7 +57,7 @@ final class MappedStoreEngine: Engine, @unchecked Sendable {
         }
     }
 
-    let getVariants = ["get() -> [UInt8] (copy)", "withValue (zero-copy)"]
+    let getVariants = ["get() -> [UInt8] (copy)", "withValue (zero-copy)", "withValue, key bytes from one buffer"]
 
     func gets(_ order: [Int], keys: Records, variant: Int) throws -> Checksum {
         let keyArrays = keys.arrays
@@ -65,6 +67,15 @@ final class MappedStoreEngine: Engine, @unchecked Sendable {
                 for key in order {
                     guard let value = try tx.get(keyArrays[key]) else { throw BenchmarkError("MappedStore: key \(key) missing") }
                     value.withUnsafeBytes { checksum.add(value: $0) }
+                }
+            } else if variant == 2 {
+                try keys.flat.withUnsafeBytes { flat in
+                    for key in order {
+                        let bytes = UnsafeRawBufferPointer(start: flat.baseAddress! + key * Workload.keySize, count: Workload.keySize)
+                        guard try tx.withValue(for: bytes, { checksum.add(value: $0) }) != nil else {
+                            throw BenchmarkError("MappedStore: key \(key) missing")
+                        }
+                    }
                 }
             } else {
                 for key in order {
@@ -90,14 +101,17 @@ final class MappedStoreEngine: Engine, @unchecked Sendable {
 
     func readerWork(keys: Records, order: ArraySlice<Int>, perTransaction: Int, stop: StopFlag) throws -> Int {
         let store = try open
-        let keyArrays = keys.arrays
         var done = 0
         var position = order.startIndex
         var sink = Checksum()
         while !stop.isSet {
             try store.read { tx in
                 for _ in 0..<perTransaction {
-                    guard try tx.withValue(for: keyArrays[order[position]], { sink.add(value: $0) }) != nil else {
+                    let found = try keys.flat.withUnsafeBytes { flat in
+                        let bytes = UnsafeRawBufferPointer(start: flat.baseAddress! + order[position] * Workload.keySize, count: Workload.keySize)
+                        return try tx.withValue(for: bytes, { sink.add(value: $0) }) != nil
+                    }
+                    guard found else {
                         throw BenchmarkError("MappedStore: key \(order[position]) missing")
                     }
                     position = position + 1 == order.endIndex ? order.startIndex : position + 1

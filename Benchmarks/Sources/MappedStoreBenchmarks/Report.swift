@@ -64,7 +64,8 @@ struct Report {
         func storeRow(_ phase: Phase, _ variantPrefix: String = "") -> Row? {
             store.first { $0.phase == phase && $0.variant.hasPrefix(variantPrefix) }
         }
-        if let row = storeRow(.get, "withValue") { check("random get (withValue, zero-copy) vs LMDB mdb_get", ratio(row, over: "LMDB"), 1.0) }
+        if let row = storeRow(.get, "withValue (") { check("random get (withValue, zero-copy) vs LMDB mdb_get", ratio(row, over: "LMDB"), 1.0) }
+        if let row = storeRow(.get, "withValue, key bytes") { check("random get (withValue, key bytes from one buffer as LMDB's) vs LMDB mdb_get", ratio(row, over: "LMDB"), 1.0) }
         if let row = storeRow(.get, "get()") { check("random get (get() copying) vs LMDB mdb_get", ratio(row, over: "LMDB"), 1.0) }
         if let row = storeRow(.scan) { check("full scan vs LMDB", ratio(row, over: "LMDB"), 1.0) }
         if let row = storeRow(.putBatchSynced) { check("batched puts (1000/txn, synced) vs LMDB", ratio(row, over: "LMDB"), 1.0) }
