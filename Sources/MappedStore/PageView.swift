@@ -110,8 +110,13 @@ struct PageView {
             if high - low >= 3 {
                 // Each probe reads a key elsewhere in the page, most often a cache miss. Start
                 // loading both keys the next probe may read while this one waits for its own.
-                prefetchEntry((low + middle) >> 1)
-                prefetchEntry((middle + 1 + high) >> 1)
+                let left = (low + middle) >> 1, right = (middle + 1 + high) >> 1
+                prefetchEntry(left)
+                prefetchEntry(right)
+                if high - low >= 7 {
+                    prefetchEntry((low + left) >> 1); prefetchEntry((left + 1 + middle) >> 1)
+                    prefetchEntry((middle + 1 + right) >> 1); prefetchEntry((right + 1 + high) >> 1)
+                }
             }
             let offset = Int(base.le16(PageLayout.headerSize + middle * PageLayout.slotSize))
             guard offset >= slotsEnd, offset + header <= PageLayout.pageSize else { throw corrupt("entry \(middle) at offset \(offset) is outside the page") }

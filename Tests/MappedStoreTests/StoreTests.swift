@@ -74,6 +74,42 @@ struct StoreTests {
         try expectIntact(store)
     }
 
+    @Test func keyBytesFromAnyBufferFindWhatArrayKeysFind() throws {
+        let store = try MappedStore(path: folder.file("db"))
+        let keys = (0..<6_000).map { key($0 * 2) }
+        try store.write { tx throws in for (i, k) in keys.enumerated() { try tx.put(k, value(i)) } }
+        // All keys back to back in one buffer, each looked up through a slice of it.
+        let flat = keys.flatMap { $0 }
+        let absent = [key(1), key(4_001), key(11_999 + 2), [], bytes("a"), key(0) + [0]]
+        func check(_ tx: ReadTransaction) throws {
+            try flat.withUnsafeBytes { all throws in
+                var offset = 0
+                for (i, k) in keys.enumerated() {
+                    let slice = UnsafeRawBufferPointer(rebasing: all[offset ..< offset + k.count])
+                    offset += k.count
+                    #expect(try tx.get(slice) == value(i))
+                    #expect(try tx.withValue(for: slice) { Array($0) } == value(i))
+                }
+            }
+            for k in absent {
+                try k.withUnsafeBytes { raw throws in
+                    #expect(try tx.get(raw) == nil)
+                    #expect(try tx.withValue(for: raw) { _ in true } == nil)
+                }
+            }
+        }
+        try store.read { tx throws in
+            #expect(try tx.info().depth >= 2)
+            try check(tx)
+        }
+        // In a write transaction, with changed pages held in memory.
+        try store.write { tx throws in
+            try tx.put(key(0), value(0))
+            try tx.put(key(6_000), value(3_000))
+            try check(tx)
+        }
+    }
+
     @Test func largeValuesLiveInOverflowPagesAndAreReadInPlace() throws {
         let store = try MappedStore(path: folder.file("db"))
         let big = value(7, length: 100_000)
