@@ -42,6 +42,8 @@ final class Node {
     @exclusivity(unchecked) private var offsets: UnsafeMutablePointer<UInt32>
     @exclusivity(unchecked) private var offsetCapacity: Int
     @exclusivity(unchecked) private(set) var count = 0
+    /// Page bytes of all entries, slots included (the sum of ``entrySize(_:)``), kept as entries change.
+    @exclusivity(unchecked) private(set) var byteSize = 0
 
     private var entryHeader: Int { isLeaf ? PageLayout.leafEntryHeader : PageLayout.branchEntryHeader }
 
@@ -109,6 +111,7 @@ final class Node {
         }
         count = page.count
         garbage = PageLayout.pageSize - live
+        byteSize = live + count * PageLayout.slotSize
     }
 
     // MARK: Reading entries
@@ -166,7 +169,7 @@ final class Node {
     }
 
     /// For a branch: the child whose range holds `key`.
-    func childIndex(for key: [UInt8]) -> Int {
+    func childIndex(for key: UnsafeRawBufferPointer) -> Int {
         let (index, found) = search(key)
         if found { return index }
         return max(0, index - 1)
@@ -234,6 +237,7 @@ final class Node {
         reserveOffsets(1)
         offsets[count] = writeEntry(key: key, flags: flags, valueLength: valueLength, value: value)
         count += 1
+        byteSize += entrySize(count - 1)
     }
 
     private func appendOverflowEntry(key: UnsafeRawBufferPointer, first: PageNumber, length: Int) {
@@ -248,41 +252,49 @@ final class Node {
     }
 
     /// Inserts a leaf entry at `index` (which keeps the keys in order).
-    func insert(key: [UInt8], value: [UInt8], at index: Int) {
+    func insert(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, at index: Int) {
         assert(isLeaf)
         if index < count { appendOnly = false }
-        let offset = key.withUnsafeBytes { key in value.withUnsafeBytes { value in writeEntry(key: key, flags: 0, valueLength: value.count, value: value) } }
+        let offset = writeEntry(key: key, flags: 0, valueLength: value.count, value: value)
         insertOffset(offset, at: index)
+        byteSize += entrySize(index)
     }
 
     /// Replaces the value at `index` of a leaf with `value`'s bytes.
-    func setValue(_ value: [UInt8], at index: Int) {
+    func setValue(_ value: UnsafeRawBufferPointer, at index: Int) {
         let old = entry(index)
         garbage += entrySize(old)
+        byteSize -= entrySize(index)
         // The key is copied out first: growing the arena moves it.
         let key = self.key(at: index)
-        offsets[index] = key.withUnsafeBytes { key in value.withUnsafeBytes { value in writeEntry(key: key, flags: 0, valueLength: value.count, value: value) } }
+        offsets[index] = key.withUnsafeBytes { key in writeEntry(key: key, flags: 0, valueLength: value.count, value: value) }
+        byteSize += entrySize(index)
     }
 
     /// Points the value at `index` of a leaf to the overflow run at `first` holding `length` bytes.
     func setOverflow(at index: Int, first: PageNumber, length: Int) {
         garbage += entrySize(entry(index))
+        byteSize -= entrySize(index)
         let key = self.key(at: index)
         offsets[index] = key.withUnsafeBytes { key in
             withUnsafeBytes(of: first.littleEndian) { writeEntry(key: key, flags: PageLayout.overflowFlag, valueLength: length, value: $0) }
         }
+        byteSize += entrySize(index)
     }
 
     /// Replaces the key at `index` of a branch (its first separator, a lower bound).
     func setKey(_ key: [UInt8], at index: Int) {
         assert(!isLeaf)
         garbage += entrySize(entry(index))
+        byteSize -= entrySize(index)
         offsets[index] = key.withUnsafeBytes { writeEntry(key: $0, flags: 0, valueLength: 0, value: nil) }
+        byteSize += entrySize(index)
     }
 
     /// Removes entry `index` (and, in a branch, its child).
     func remove(at index: Int) {
         garbage += entrySize(entry(index))
+        byteSize -= entrySize(index)
         if index + 1 < count { memmove(offsets + index, offsets + index + 1, (count - index - 1) * MemoryLayout<UInt32>.stride) }
         count -= 1
         if !isLeaf { children.remove(at: index) }
@@ -302,6 +314,7 @@ final class Node {
             arenaUsed += size
             count += 1
         }
+        byteSize += other.byteSize
         children += other.children
         appendOnly = false
     }
@@ -323,8 +336,10 @@ final class Node {
         swap(&offsets, &other.offsets)
         swap(&offsetCapacity, &other.offsetCapacity)
         swap(&count, &other.count)
+        swap(&byteSize, &other.byteSize)
         swap(&children, &other.children)
         other.count = 0
+        other.byteSize = 0
         other.children = []
     }
 
@@ -352,9 +367,6 @@ final class Node {
         return Self.leafEntrySize(keyLength: keyLength(entry), valueLength: Int(UInt32(littleEndian: entry.loadUnaligned(fromByteOffset: 4, as: UInt32.self))), overflow: overflow)
     }
 
-    /// Bytes this node needs after the page header.
-    var byteSize: Int { (0..<count).reduce(0) { $0 + entrySize($1) } }
-
     /// Whether the node fills less than a quarter of a page (a candidate for merging).
     var isUnderfilled: Bool { byteSize < (PageLayout.pageSize - PageLayout.headerSize) / 4 }
 
@@ -362,8 +374,7 @@ final class Node {
     /// nodes (bulk loads), evenly filled pages otherwise (so random inserts do not split again at once).
     func pageRanges() -> [Range<Int>] {
         let capacity = PageLayout.pageSize - PageLayout.headerSize
-        var total = 0
-        for index in 0..<count { total += entrySize(index) }
+        let total = byteSize
         if total <= capacity { return [0..<count] }
         // Append-only: full pages. Otherwise: as few pages as fit, evenly filled.
         let pages = (total + capacity - 1) / capacity
@@ -419,6 +430,7 @@ final class Node {
     func checkInvariants() {
         #if DEBUG
         assert(isLeaf ? children.isEmpty : children.count == count)
+        assert(byteSize == (0..<count).reduce(0) { $0 + entrySize($1) }, "byteSize \(byteSize) is not the sum of the entries")
         for index in 1..<max(1, count) {
             assert(compareKeys(keyBytes(at: index - 1), keyBytes(at: index)) < 0, "keys out of order at \(index) of \(count) in a \(isLeaf ? "leaf" : "branch")")
         }

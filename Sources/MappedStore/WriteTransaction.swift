@@ -156,7 +156,7 @@ public final class WriteTransaction: ReadTransaction {
 
     // MARK: Changing entries
 
-    func check(key: [UInt8], value: Int?) throws(StoreError) {
+    func check(key: UnsafeRawBufferPointer, value: Int?) throws(StoreError) {
         try checkActive()
         guard !key.isEmpty, key.count <= MappedStore.maxKeySize else {
             throw StoreError(path: path, reason: .keyTooLarge(size: key.count, limit: MappedStore.maxKeySize))
@@ -179,7 +179,7 @@ public final class WriteTransaction: ReadTransaction {
     }
 
     /// The leaf that holds (or would hold) `key` in `state`, every node on the way made writable.
-    private func writableLeaf(for key: [UInt8], in state: inout TreeState) throws -> Node {
+    private func writableLeaf(for key: UnsafeRawBufferPointer, in state: inout TreeState) throws -> Node {
         guard let root = state.root else {
             let leaf = Node(isLeaf: true)
             state.root = .node(leaf)
@@ -212,6 +212,13 @@ public final class WriteTransaction: ReadTransaction {
     /// ``MappedStore/maxValueSize`` bytes (large ones go to overflow pages).
     /// - Throws: `.keyTooLarge`, `.valueTooLarge`, `.treeNotFound`, `.transactionFinished`.
     public func put(_ key: [UInt8], _ value: [UInt8], in name: String? = nil) throws {
+        try key.withUnsafeBytes { key in try value.withUnsafeBytes { value in try put(key, value, in: name) } }
+    }
+
+    /// Stores the bytes of `value` for the key whose bytes are `key`, read from any buffers (for
+    /// example slices of larger ones, without making arrays of them); both are copied before this
+    /// returns. Same rules, cost and errors as the array form.
+    public func put(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, in name: String? = nil) throws {
         try check(key: key, value: value.count)
         try withPath {
             try update(name) { state in
@@ -232,6 +239,11 @@ public final class WriteTransaction: ReadTransaction {
     /// bulk-load path, which fills pages completely.
     /// - Throws: `.invalidArgument` when `key` is not the greatest.
     public func append(_ key: [UInt8], _ value: [UInt8], in name: String? = nil) throws {
+        try key.withUnsafeBytes { key in try value.withUnsafeBytes { value in try append(key, value, in: name) } }
+    }
+
+    /// ``append(_:_:in:)`` with key and value bytes read from any buffers (copied before this returns).
+    public func append(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, in name: String? = nil) throws {
         try check(key: key, value: value.count)
         // The rightmost leaf of a tree stays the same node until commit: appends go straight to it.
         if let leaf = rightmostLeaf[name ?? ""], leaf.count > 0 {
@@ -243,7 +255,7 @@ public final class WriteTransaction: ReadTransaction {
             return
         }
         var cursor = try self.cursor(in: name)
-        if try cursor.last(), compareKeys(key, try cursor.key()) <= 0 {
+        if try cursor.last(), try cursor.withKey({ compareKeys(key, $0) }) <= 0 {
             throw StoreError(path: path, reason: .invalidArgument("append needs keys in ascending order; use put for others."))
         }
         try put(key, value, in: name)
@@ -261,8 +273,14 @@ public final class WriteTransaction: ReadTransaction {
     /// Removes `key` from tree `name`; returns whether it was there.
     @discardableResult
     public func delete(_ key: [UInt8], in name: String? = nil) throws -> Bool {
+        try key.withUnsafeBytes { try delete($0, in: name) }
+    }
+
+    /// ``delete(_:in:)`` with the key's bytes read from any buffer.
+    @discardableResult
+    public func delete(_ key: UnsafeRawBufferPointer, in name: String? = nil) throws -> Bool {
         try check(key: key, value: nil)
-        guard try contains(key, in: name) else { return false }
+        guard try withValue(for: key, in: name, { _ in true }) != nil else { return false }
         try withPath {
             try update(name) { state in
                 let leaf = try writableLeaf(for: key, in: &state)
@@ -489,14 +507,18 @@ public final class WriteTransaction: ReadTransaction {
 
     private func putCatalog(_ name: String, _ info: TreeInfo) throws {
         var state = catalog
-        let key = Array(name.utf8)
-        let leaf = try writableLeaf(for: key, in: &state)
-        let (index, found) = leaf.search(key)
-        if found {
-            leaf.setValue(info.encoded, at: index)
-        } else {
-            leaf.insert(key: key, value: info.encoded, at: index)
-            state.info.entries &+= 1
+        try Array(name.utf8).withUnsafeBytes { key in
+            let leaf = try writableLeaf(for: key, in: &state)
+            let (index, found) = leaf.search(key)
+            let encoded = info.encoded
+            try encoded.withUnsafeBytes { encoded in
+                if found {
+                    leaf.setValue(encoded, at: index)
+                } else {
+                    leaf.insert(key: key, value: encoded, at: index)
+                    state.info.entries &+= 1
+                }
+            }
         }
         state.changed = true
         catalog = state
@@ -504,10 +526,13 @@ public final class WriteTransaction: ReadTransaction {
 
     private func deleteCatalog(_ name: String) throws -> Bool {
         var state = catalog
-        let key = Array(name.utf8)
-        guard let root = try rootRef(of: state), try lookup(key, from: root, { _ in true }) != nil else { return false }
-        let leaf = try writableLeaf(for: key, in: &state)
-        let (index, found) = leaf.search(key)
+        let name = Array(name.utf8)
+        guard let root = try rootRef(of: state), try lookup(name, from: root, { _ in true }) != nil else { return false }
+        let (leaf, index, found) = try name.withUnsafeBytes { key in
+            let leaf = try writableLeaf(for: key, in: &state)
+            let (index, found) = leaf.search(key)
+            return (leaf, index, found)
+        }
         guard found else { return false }
         leaf.remove(at: index)
         state.info.entries &-= 1

@@ -74,7 +74,7 @@ struct StoreTests {
         try expectIntact(store)
     }
 
-    @Test func keyBytesFromAnyBufferFindWhatArrayKeysFind() throws {
+    @Test func keyAndValueBytesFromAnyBufferWorkAsArraysDo() throws {
         let store = try MappedStore(path: folder.file("db"))
         let keys = (0..<6_000).map { key($0 * 2) }
         try store.write { tx throws in for (i, k) in keys.enumerated() { try tx.put(k, value(i)) } }
@@ -108,6 +108,32 @@ struct StoreTests {
             try tx.put(key(6_000), value(3_000))
             try check(tx)
         }
+        // Writes from slices of one buffer: append, put (new and replacing) and delete.
+        let values = (0..<6_000).flatMap { value($0) }
+        let valueSize = value(0).count
+        try store.write { tx throws in
+            _ = try tx.createTree("raw")
+            try flat.withUnsafeBytes { keyBytes throws in
+                try values.withUnsafeBytes { valueBytes throws in
+                    func slice(_ buffer: UnsafeRawBufferPointer, _ i: Int, _ size: Int) -> UnsafeRawBufferPointer {
+                        UnsafeRawBufferPointer(rebasing: buffer[i * size ..< (i + 1) * size])
+                    }
+                    let keySize = keys[0].count
+                    for i in 0..<3_000 { try tx.append(slice(keyBytes, i, keySize), slice(valueBytes, i, valueSize), in: "raw") }
+                    for i in stride(from: 5_999, through: 0, by: -1) { try tx.put(slice(keyBytes, i, keySize), slice(valueBytes, 5_999 - i, valueSize), in: "raw") }
+                    for i in stride(from: 0, to: 6_000, by: 3) { #expect(try tx.delete(slice(keyBytes, i, keySize), in: "raw")) }
+                    #expect(try !tx.delete(slice(keyBytes, 0, keySize), in: "raw"))
+                }
+            }
+        }
+        try store.read { tx throws in
+            let all = try tx.all(in: "raw")
+            let expected = (0..<6_000).filter { $0 % 3 != 0 }.map { (keys[$0], value(5_999 - $0)) }
+            #expect(all.count == expected.count)
+            #expect(all.map(\.0) == expected.map(\.0))
+            #expect(all.map(\.1) == expected.map(\.1))
+        }
+        try expectIntact(store)
     }
 
     @Test func largeValuesLiveInOverflowPagesAndAreReadInPlace() throws {

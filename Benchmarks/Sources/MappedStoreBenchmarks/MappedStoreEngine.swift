@@ -1,9 +1,8 @@
 import MappedStore
 
-/// MappedStore through its public API only. Keys and values are passed as `[UInt8]` arrays,
-/// built before timing (`Records.arrays`); one get variant and the concurrent readers pass key
-/// bytes from the contiguous buffer instead (the `UnsafeRawBufferPointer` overloads), as LMDB and
-/// SQLite are given them.
+/// MappedStore through its public API only. Keys and values are read from the same contiguous
+/// buffers LMDB and SQLite are given (the `UnsafeRawBufferPointer` overloads); two get variants
+/// pass keys as the `[UInt8]` arrays of the array API instead (`Records.arrays`, built before timing).
 final class MappedStoreEngine: Engine, @unchecked Sendable {
     let name = "MappedStore"
     let path: String
@@ -30,10 +29,14 @@ final class MappedStoreEngine: Engine, @unchecked Sendable {
     }
 
     func bulkLoad(_ workload: Workload) throws {
-        let keys = workload.keys.arrays
-        let values = workload.initialValues.arrays
-        try open.write { tx in
-            for index in keys.indices { try tx.append(keys[index], values[index]) }
+        try workload.keys.flat.withUnsafeBytes { keys in
+            try workload.initialValues.flat.withUnsafeBytes { values in
+                try open.write { tx in
+                    for index in 0..<workload.keys.count {
+                        try tx.append(Self.record(keys, index, Workload.keySize), Self.record(values, index, Workload.valueSize))
+                    }
+                }
+            }
         }
     }
 
@@ -45,16 +48,26 @@ final class MappedStoreEngine: Engine, @unchecked Sendable {
 
     func put(_ puts: PutSequence, _ range: Range<Int>, batch: Int, keys: Records) throws {
         let store = try open
-        let keyArrays = keys.arrays
-        let values = puts.values.arrays
-        var start = range.lowerBound
-        while start < range.upperBound {
-            let end = min(start + batch, range.upperBound)
-            try store.write { tx in
-                for index in start..<end { try tx.put(keyArrays[puts.keys[index]], values[index]) }
+        try keys.flat.withUnsafeBytes { keyBytes in
+            try puts.values.flat.withUnsafeBytes { values in
+                var start = range.lowerBound
+                while start < range.upperBound {
+                    let end = min(start + batch, range.upperBound)
+                    try store.write { tx in
+                        for index in start..<end {
+                            try tx.put(Self.record(keyBytes, puts.keys[index], Workload.keySize), Self.record(values, index, Workload.valueSize))
+                        }
+                    }
+                    start = end
+                }
             }
-            start = end
         }
+    }
+
+    /// Record `index` of `size` bytes in a contiguous buffer.
+    @inline(__always)
+    static func record(_ buffer: UnsafeRawBufferPointer, _ index: Int, _ size: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: buffer.baseAddress! + index * size, count: size)
     }
 
     let getVariants = ["get() -> [UInt8] (copy)", "withValue (zero-copy)", "withValue, key bytes from one buffer"]
