@@ -24,6 +24,7 @@ enum Platform {
     static func fdatasync(_ fd: Int32) -> Int32 { Glibc.fdatasync(fd) }
     static func pread(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int, _ offset: off_t) -> Int { Glibc.pread(fd, buffer, count, offset) }
     static func pwrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int, _ offset: off_t) -> Int { Glibc.pwrite(fd, buffer, count, offset) }
+    static func pwritev(_ fd: Int32, _ buffers: UnsafePointer<iovec>, _ count: Int32, _ offset: off_t) -> Int { Glibc.pwritev(fd, buffers, count, offset) }
     static func shmOpen(_ name: String, _ flags: Int32, _ permissions: mode_t) -> Int32 { Glibc.shm_open(name, flags, permissions) }
     static func shmUnlink(_ name: String) -> Int32 { Glibc.shm_unlink(name) }
 

@@ -46,6 +46,9 @@ public struct SystemCalls: Sendable {
     public var fileLock: @Sendable (_ fd: Int32, _ kind: Int32, _ start: Int64, _ length: Int64, _ wait: Bool) -> Int32
     public var pread: @Sendable (_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int, _ offset: Int64) -> Int
     public var pwrite: @Sendable (_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int, _ offset: Int64) -> Int
+    /// Writes `count` buffers back to back at `offset` in one call (a seam that records writes
+    /// must replace this as well as `pwrite`).
+    public var pwritev: @Sendable (_ fd: Int32, _ buffers: UnsafePointer<iovec>, _ count: Int32, _ offset: Int64) -> Int
     public var shmOpen: @Sendable (_ name: String, _ flags: Int32, _ permissions: mode_t) -> Int32
     public var shmUnlink: @Sendable (_ name: String) -> Int32
 
@@ -81,6 +84,7 @@ public struct SystemCalls: Sendable {
         fileLock: { fd, kind, start, length, wait in mnemap_file_lock(fd, kind, start, length, wait ? 1 : 0) },
         pread: { fd, buffer, count, offset in Platform.pread(fd, buffer, count, off_t(offset)) },
         pwrite: { fd, buffer, count, offset in Platform.pwrite(fd, buffer, count, off_t(offset)) },
+        pwritev: { fd, buffers, count, offset in Platform.pwritev(fd, buffers, count, off_t(offset)) },
         shmOpen: { name, flags, permissions in Platform.shmOpen(name, flags, permissions) },
         shmUnlink: { name in Platform.shmUnlink(name) }
     )
@@ -129,6 +133,40 @@ extension SystemCalls {
             done += written
         }
     }
+
+    /// Writes `buffers` back to back from `offset` with as few `pwritev` calls as it takes
+    /// (at most ``maxVectoredBuffers`` buffers each), continuing after short writes and `EINTR`.
+    func writeAll(_ fd: Int32, _ buffers: [UnsafeRawBufferPointer], at offset: Int64, path: String?) throws(MappedMemoryError) {
+        var vectors = buffers.filter { $0.count > 0 }.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress!), iov_len: $0.count) }
+        var first = 0
+        var position = offset
+        while first < vectors.count {
+            let batch = min(vectors.count - first, Self.maxVectoredBuffers)
+            let written = vectors.withUnsafeBufferPointer { pwritev(fd, $0.baseAddress! + first, Int32(batch), position) }
+            if written < 0 {
+                if currentErrno == EINTR { continue }
+                throw .system("pwritev", path: path, errno: currentErrno)
+            }
+            if written == 0 { throw .system("pwritev", path: path, errno: EIO) }
+            position += Int64(written)
+            // Skip the buffers written whole; continue inside a partly written one.
+            var remaining = written
+            while remaining > 0 {
+                let length = vectors[first].iov_len
+                if remaining >= length {
+                    remaining -= length
+                    first += 1
+                } else {
+                    vectors[first].iov_base += remaining
+                    vectors[first].iov_len -= remaining
+                    remaining = 0
+                }
+            }
+        }
+    }
+
+    /// The most buffers one `pwritev` takes (`IOV_MAX` on Linux and Apple platforms).
+    static let maxVectoredBuffers = 1024
 
     /// Reads up to `buffer.count` bytes at `offset`, continuing after short reads and `EINTR`;
     /// returns fewer only at the end of the file.

@@ -43,6 +43,12 @@ public struct SystemFile: ~Copyable, @unchecked Sendable {
         try system.writeAll(descriptor, bytes, at: offset, path: path)
     }
 
+    /// Writes `buffers` back to back from `offset` (a vectored write: no copy into one buffer),
+    /// continuing after short writes and `EINTR`. Visible and durable as ``write(_:at:)``.
+    public func write(_ buffers: [UnsafeRawBufferPointer], at offset: Int64) throws(MappedMemoryError) {
+        try system.writeAll(descriptor, buffers, at: offset, path: path)
+    }
+
     /// Reads up to `buffer.count` bytes at `offset`; returns the count read (fewer only at the end of the file).
     public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(MappedMemoryError) -> Int {
         try system.readAll(descriptor, buffer, at: offset, path: path)

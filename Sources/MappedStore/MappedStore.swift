@@ -370,21 +370,22 @@ public final class MappedStore: @unchecked Sendable {
                 fileSize = target
                 grew = true
             }
-            // Pages with consecutive numbers go out in one write (up to 1 MiB).
+            // Pages with consecutive numbers go out in one vectored write, without being copied together.
             let sorted = pages.sorted(by: { $0.number < $1.number })
             var index = 0
-            var chunk: [UInt8] = []
-            while index < sorted.count {
-                let first = sorted[index].number
-                var next = first
-                chunk.removeAll(keepingCapacity: true)
-                while index < sorted.count, sorted[index].number == next, chunk.count < 1 << 20 {
-                    chunk += sorted[index].bytes
-                    next += UInt64(sorted[index].runLength)
-                    index += 1
-                }
-                try chunk.withUnsafeBytes { raw in
-                    try data.write(raw, at: Int64(first) * Int64(PageLayout.pageSize))
+            var buffers: [UnsafeRawBufferPointer] = []
+            try withExtendedLifetime(sorted) { () throws(MappedMemoryError) in
+                while index < sorted.count {
+                    let first = sorted[index].number
+                    var next = first
+                    buffers.removeAll(keepingCapacity: true)
+                    while index < sorted.count, sorted[index].number == next {
+                        // The pages' arrays outlive the write: `sorted` is kept alive around the loop.
+                        buffers.append(sorted[index].bytes.withUnsafeBytes { $0 })
+                        next += UInt64(sorted[index].runLength)
+                        index += 1
+                    }
+                    try data.write(buffers, at: Int64(first) * Int64(PageLayout.pageSize))
                 }
             }
             switch options.durability {

@@ -97,6 +97,32 @@ struct FaultInjectionTests {
         #expect(preadBytes(path, offset: 200, count: 9_500) == data)
     }
 
+    @Test func shortVectoredWritesAreContinuedUntilEveryBufferIsWritten() throws {
+        let calls = Atomic<Int>(0)
+        var system = SystemCalls.live
+        // At most 700 bytes per call, so writes stop inside buffers and between them.
+        system.pwritev = { fd, buffers, count, offset in
+            calls.add(1, ordering: .relaxed)
+            var limited: [iovec] = []
+            var budget = 700
+            for vector in UnsafeBufferPointer(start: buffers, count: Int(count)) where budget > 0 {
+                limited.append(iovec(iov_base: vector.iov_base, iov_len: min(vector.iov_len, budget)))
+                budget -= min(vector.iov_len, budget)
+            }
+            return SystemCalls.live.pwritev(fd, limited, Int32(limited.count), offset)
+        }
+        let path = try directory.file("vectored", contents: [UInt8](repeating: 0, count: 10_000))
+        let file = try SystemFile(path: path, system: system)
+        let pieces = [pattern(1_000, seed: 1), [], pattern(300, seed: 2), pattern(2_500, seed: 3), pattern(1, seed: 4)]
+        try pieces[0].withUnsafeBytes { a in try pieces[1].withUnsafeBytes { b in try pieces[2].withUnsafeBytes { c in
+            try pieces[3].withUnsafeBytes { d in try pieces[4].withUnsafeBytes { e in try file.write([a, b, c, d, e], at: 100) } }
+        } } }
+        let expected = pieces.flatMap { $0 }
+        #expect(calls.load(ordering: .relaxed) == (expected.count + 699) / 700)
+        #expect(preadBytes(path, offset: 100, count: expected.count) == expected)
+        #expect(preadBytes(path, offset: 100 + Int64(expected.count), count: 10) == [UInt8](repeating: 0, count: 10))
+    }
+
     @Test func failedMmapDuringRemapKeepsTheOldMapping() throws {
         var system = SystemCalls.live
         system.mremap = { _, _, _ in currentErrno = ENOMEM; return nil }

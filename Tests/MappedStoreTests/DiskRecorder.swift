@@ -48,6 +48,16 @@ final class DiskRecorder: @unchecked Sendable {
             if written > 0 { record(fd, .write(offset: offset, bytes: Array(UnsafeRawBufferPointer(start: buffer, count: written)))) }
             return written
         }
+        // A vectored write is recorded as one write of its buffers back to back.
+        system.pwritev = { [self] fd, buffers, count, offset in
+            var bytes: [UInt8] = []
+            for vector in UnsafeBufferPointer(start: buffers, count: Int(count)) {
+                bytes += UnsafeRawBufferPointer(start: vector.iov_base, count: vector.iov_len)
+            }
+            let written = bytes.withUnsafeBytes { SystemCalls.live.pwrite(fd, $0.baseAddress!, $0.count, offset) }
+            if written > 0 { record(fd, .write(offset: offset, bytes: Array(bytes.prefix(written)))) }
+            return written
+        }
         system.truncate = { [self] fd, size in
             let result = SystemCalls.live.truncate(fd, size)
             if result == 0 { record(fd, .resize(size)) }
