@@ -68,7 +68,7 @@ extension MappedStore {
                         checker.report.freePages += UInt64(run.length)
                     }
                     for number in list.reusable { checker.claim(number, "free page") }
-                    for pages in list.pending.values { for number in pages { checker.claim(number, "pending free page") } }
+                    for group in list.pending { for number in group.pages { checker.claim(number, "pending free page") } }
                     checker.report.freePages += UInt64(list.pageTotal)
                 } catch {
                     checker.problem("free list: \(error)")

@@ -13,15 +13,43 @@ struct FreeList: Equatable {
     /// Pages that may be written now, in descending order: the lowest is last, so taking it is
     /// O(1), and reusing low pages first lets the end of the file fall free.
     var reusable: [PageNumber] = []
-    /// Pages freed by each transaction, not yet reusable (change through ``addPending(_:txnID:)``).
-    private(set) var pending: [UInt64: [PageNumber]] = [:]
+    /// The pages one transaction freed.
+    struct Freed: Equatable {
+        var txnID: UInt64
+        var pages: [PageNumber]
+    }
+
+    /// Pages freed by each transaction, not yet reusable, in ascending transaction order (one
+    /// group per transaction; change through ``addPending(_:txnID:)``). Commits add at the end and
+    /// releases take from the front, so neither walks the list.
+    private(set) var pending: [Freed] = []
     /// The pages in `pending`, counted as they come and go.
     private(set) var pendingPageCount = 0
 
-    /// Adds pages freed by transaction `txnID`.
+    /// Adds pages freed by transaction `txnID` (usually the newest: then O(1)).
     mutating func addPending(_ pages: [PageNumber], txnID: UInt64) {
-        pending[txnID, default: []] += pages
         pendingPageCount += pages.count
+        if let last = pending.last, last.txnID >= txnID {
+            // Not the newest (only when reading a list): merge into its place.
+            var low = 0
+            var high = pending.count
+            while low < high {
+                let middle = (low + high) >> 1
+                if pending[middle].txnID < txnID { low = middle + 1 } else { high = middle }
+            }
+            if low < pending.count, pending[low].txnID == txnID { pending[low].pages += pages } else { pending.insert(Freed(txnID: txnID, pages: pages), at: low) }
+        } else {
+            pending.append(Freed(txnID: txnID, pages: pages))
+        }
+    }
+
+    /// The pages transaction `txnID` freed (searched from the newest end).
+    func pendingPages(of txnID: UInt64) -> [PageNumber] {
+        for group in pending.reversed() {
+            if group.txnID == txnID { return group.pages }
+            if group.txnID < txnID { break }
+        }
+        return []
     }
 
     /// A run of free-list pages on disk.
@@ -50,11 +78,14 @@ struct FreeList: Equatable {
 
     /// Moves to `reusable` the pages freed by transactions at or before `oldest`.
     mutating func release(upTo oldest: UInt64) {
+        var groups = 0
         var released: [PageNumber] = []
-        for (txnID, pages) in pending where txnID <= oldest {
-            released += pages
-            pending[txnID] = nil
+        while groups < pending.count, pending[groups].txnID <= oldest {
+            released += pending[groups].pages
+            groups += 1
         }
+        guard groups > 0 else { return }
+        pending.removeFirst(groups)
         pendingPageCount -= released.count
         guard !released.isEmpty else { return }
         released.sort(by: >)
@@ -123,7 +154,12 @@ struct FreeList: Equatable {
 
     /// Pages freed after transaction `txnID` (still pinned by it).
     func pendingAfter(_ txnID: UInt64) -> Int {
-        pending.reduce(0) { $0 + ($1.key > txnID ? $1.value.count : 0) }
+        var count = 0
+        for group in pending.reversed() {
+            guard group.txnID > txnID else { break }
+            count += group.pages.count
+        }
+        return count
     }
 
     var pageTotal: Int { reusable.count + pendingPageCount }
@@ -147,7 +183,7 @@ struct FreeList: Equatable {
 
     /// Bytes of the delta of transaction `txnID`, with `extraRemoved` more taken pages.
     func deltaSize(txnID: UInt64, extraRemoved: Int = 0) -> Int {
-        Self.deltaHeaderSize + (removed.count + extraRemoved + (pending[txnID]?.count ?? 0)) * 8
+        Self.deltaHeaderSize + (removed.count + extraRemoved + pendingPages(of: txnID).count) * 8
     }
 
     /// Whether runs of the chain are all that keeps free pages below them from being trimmed
@@ -179,12 +215,11 @@ struct FreeList: Equatable {
                 raw.put64(number, at: offset)
                 offset += 8
             }
-            for txnID in pending.keys.sorted() {
-                let pages = pending[txnID]!
-                raw.put64(txnID, at: offset)
-                raw.put64(UInt64(pages.count), at: offset + 8)
+            for group in pending {
+                raw.put64(group.txnID, at: offset)
+                raw.put64(UInt64(group.pages.count), at: offset + 8)
                 offset += 16
-                for number in pages {
+                for number in group.pages {
                     raw.put64(number, at: offset)
                     offset += 8
                 }
@@ -196,7 +231,7 @@ struct FreeList: Equatable {
     /// chain, then the release threshold, the pages taken, and the pages the transaction freed.
     func encodeDelta(txnID: UInt64, into page: inout PageBuffer) {
         let previous = chain.last!
-        let added = pending[txnID] ?? []
+        let added = pendingPages(of: txnID)
         precondition(PageLayout.headerSize + deltaSize(txnID: txnID) <= page.bytes.count, "free-list delta larger than its run")
         page.bytes.withUnsafeMutableBytes { raw in
             raw.storeBytes(of: Self.deltaFlag, toByteOffset: PageLayout.flagsOffset, as: UInt8.self)
@@ -239,8 +274,8 @@ struct FreeList: Equatable {
         list.chain = runs
         let newest = runs[runs.count - 1].first
         if let highest = list.reusable.first, highest >= source.pageCount { throw source.corrupt(newest, "free list names page \(highest) outside the store") }
-        for pages in list.pending.values {
-            for number in pages where number >= source.pageCount { throw source.corrupt(newest, "free list names page \(number) outside the store") }
+        for group in list.pending {
+            for number in group.pages where number >= source.pageCount { throw source.corrupt(newest, "free list names page \(number) outside the store") }
         }
         list.checkInvariants()
         return list
@@ -339,7 +374,8 @@ struct FreeList: Equatable {
     func checkInvariants() {
         #if DEBUG
         for index in 1..<max(1, reusable.count) { assert(reusable[index - 1] > reusable[index], "free list out of order or has duplicates") }
-        assert(pendingPageCount == pending.values.reduce(0) { $0 + $1.count }, "pending page count")
+        assert(pendingPageCount == pending.reduce(0) { $0 + $1.pages.count }, "pending page count")
+        for index in 1..<max(1, pending.count) { assert(pending[index - 1].txnID < pending[index].txnID, "pending groups out of order") }
         #endif
     }
 }

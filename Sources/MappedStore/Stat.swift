@@ -47,7 +47,7 @@ extension MappedStore {
             var others = readers
             if let mine = others.firstIndex(where: { $0.pid == getpid() && $0.txnID == tx.txnID }) { others.remove(at: mine) }
             let oldest = others.map(\.txnID).min()
-            let pinned = oldest.map { oldest in list.pending.filter { $0.key > oldest }.reduce(0) { $0 + $1.value.count } } ?? 0
+            let pinned = oldest.map { oldest in list.pendingAfter(oldest) } ?? 0
             return StoreStat(
                 txnID: tx.txnID,
                 durableTxnID: durable,
@@ -55,7 +55,7 @@ extension MappedStore {
                 pageCount: tx.meta.pageCount,
                 fileSize: fileSize,
                 reusablePages: list.reusable.count,
-                pendingPages: list.pending.values.reduce(0) { $0 + $1.count },
+                pendingPages: list.pendingPageCount,
                 freeListRuns: list.chain.count,
                 main: tx.meta.main,
                 trees: trees,
