@@ -104,7 +104,8 @@ extension MemoryStore {
                 vectorHits = try vectorSearch(vector, limit: candidates, gate: gate)
             }
             if request.mode != .vector {
-                textHits = try TextIndex.search(request.query, limit: candidates, in: tx) { document in
+                let within = try textDocuments(gate: gate)
+                textHits = try TextIndex.search(request.query, limit: candidates, in: tx, within: within) { document in
                     gate.accepts(record: MemoryID(unchecked: document))
                 }.map { (MemoryID(unchecked: $0.id), $0.score) }
             }
@@ -147,6 +148,33 @@ extension MemoryStore {
             return Array(results.prefix(request.limit))
         }
     }
+
+    /// The text documents of the namespaces under the filter's prefix, when they are few enough
+    /// that visiting each beats walking the query terms' postings and turning others down (at most
+    /// ``textCandidateLimit``, and at most 1/32 of the indexed documents); nil otherwise.
+    private func textDocuments(gate: Gate) throws -> [UInt32]? {
+        guard let prefix = gate.filter.namespacePrefix else { return nil }
+        let counts = try namespaceCounts(under: prefix, in: gate.tx)
+        let total = counts.reduce(0) { $0 + $1.count }
+        let documents = try TextIndex.statistics(in: gate.tx).documents
+        guard total <= Self.textCandidateLimit, total <= documents / 32 else { return nil }
+        // The ids (16 bytes each, back to back) from the timelines: namespace + 0x00 + id keys.
+        var ids: [UInt8] = []
+        ids.reserveCapacity(total * 16)
+        for (namespace, _) in counts {
+            let prefix = StoreLayout.timelinePrefix(namespace)
+            try gate.tx.scan(in: StoreLayout.timeline, prefix: prefix) { key, _ in
+                if key.count == prefix.count + 16 { ids.append(contentsOf: key[prefix.count...]) }
+                return true
+            }
+        }
+        return try ids.withUnsafeBytes { raw in
+            try TextIndex.documentNumbers(of: stride(from: 0, to: raw.count, by: 16).lazy.map { UnsafeRawBufferPointer(rebasing: raw[$0 ..< $0 + 16]) }, in: gate.tx)
+        }
+    }
+
+    /// The most memories a namespace filter may keep for text search to visit them one by one.
+    static let textCandidateLimit = 50_000
 
     /// The vector search with the filter inside it: exact over the filter's candidates when a
     /// namespace prefix keeps few of them, HNSW with the filter as predicate otherwise (and exact

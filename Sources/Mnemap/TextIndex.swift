@@ -310,8 +310,13 @@ enum TextIndex {
     /// terms bring. A query with a rare term costs about that term's postings; one of common
     /// words alone reads all their postings (O(n log limit) for n postings). One id lookup per
     /// document of the best `limit` (in a second pass, per document that enters the best so far).
+    ///
+    /// With `allowed` (ascending document numbers, from ``documentNumbers(of:in:)``), only those
+    /// documents are candidates: each list moves from one allowed document to the next, so a
+    /// filter that keeps few documents costs about their number, not the postings of the terms.
+    /// The answer is what `accept` turning down every other document would give.
     /// - Throws: store errors, `.engine` for a damaged index, and what `accept` throws.
-    static func search(_ query: String, limit: Int, in tx: ReadTransaction, accept: (([UInt8]) throws -> Bool)? = nil) throws -> [TextMatch] {
+    static func search(_ query: String, limit: Int, in tx: ReadTransaction, within allowed: [UInt32]? = nil, accept: (([UInt8]) throws -> Bool)? = nil) throws -> [TextMatch] {
         guard limit > 0, let totals = try totals(in: tx), totals.documents > 0 else { return [] }
         let terms = Set(TextTokenizer.terms(query)).sorted { $0.lexicographicallyPrecedes($1) }
         guard !terms.isEmpty else { return [] }
@@ -343,7 +348,7 @@ enum TextIndex {
         // A posting left behind by a removal with a different text names no document: skipped.
         func id(of document: UInt32) throws -> [UInt8]? { try tx.get(bigEndianBytes(document), in: Tree.ids) }
         var search = TextSearch(averageLength: averageLength, lists: try postingLists())
-        let best = try search.best(limit: limit, accept: nil)
+        let best = try allowed.map { try search.best(limit: limit, within: $0, accept: nil) } ?? search.best(limit: limit, accept: nil)
         var matches: [TextMatch] = []
         for found in best {
             guard let id = try id(of: found.document), try accept?(id) ?? true else { continue }
@@ -352,10 +357,30 @@ enum TextIndex {
         // Complete when every best document was taken, or when fewer than `limit` documents match at all.
         if matches.count == best.count || best.count < limit { return matches }
         search = TextSearch(averageLength: averageLength, lists: try postingLists())
-        return try search.best(limit: limit) { document in
+        let check = { (document: UInt32) throws -> [UInt8]? in
             guard let id = try id(of: document), try accept?(id) ?? true else { return nil }
             return id
-        }.map { TextMatch(id: $0.id!, score: $0.score) }
+        }
+        return try (allowed.map { try search.best(limit: limit, within: $0, accept: check) } ?? search.best(limit: limit, accept: check))
+            .map { TextMatch(id: $0.id!, score: $0.score) }
+    }
+
+    /// The numbers of the indexed documents among `ids` (16 bytes each), ascending: what
+    /// ``search(_:limit:in:within:accept:)`` takes to search only those documents.
+    /// Cost: one lookup in `text.docs` per id.
+    static func documentNumbers<IDs: Sequence>(of ids: IDs, in tx: ReadTransaction) throws -> [UInt32] where IDs.Element == UnsafeRawBufferPointer {
+        var numbers: [UInt32] = []
+        do {
+            for id in ids {
+                if let number = try tx.withValue(for: id, in: Tree.docs, { $0.count >= 4 ? UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) : nil }) ?? nil {
+                    numbers.append(number)
+                }
+            }
+        } catch let error as StoreError where error.reason == .treeNotFound(Tree.docs) {
+            return []
+        }
+        numbers.sort()
+        return numbers
     }
 
     /// The number of documents indexed and the sum of their lengths in terms.

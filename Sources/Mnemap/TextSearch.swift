@@ -186,9 +186,7 @@ struct TextSearch {
         var firstEssential = 0
 
         func contribution(_ posting: TextIndex.Posting, _ idf: Double) -> Double {
-            let frequency = Double(posting.frequency)
-            let saturation = frequency * (TextIndex.k1 + 1) / (frequency + TextIndex.k1 * (1 - TextIndex.b + TextIndex.b * Double(posting.length) / averageLength))
-            return idf * saturation
+            Self.contribution(posting, idf, averageLength: averageLength)
         }
 
         while firstEssential < count {
@@ -249,6 +247,85 @@ struct TextSearch {
             for order in 0..<termCount { present[order] = false }
         }
         return heap.sorted { $0.entry.ranksBefore($1.entry) }.map { ($0.entry.document, $0.entry.score, $0.id) }
+    }
+
+    /// The best `limit` of the documents in `allowed` (document numbers, ascending) that `accept`
+    /// takes, best first: the same answer as ``best(limit:accept:)`` with an `accept` that turns
+    /// down every other document, found by visiting only the allowed documents. Each list is
+    /// moved forward to the next allowed document (a search in the block in hand, or a seek),
+    /// so the blocks read are those holding allowed documents, and allowed documents below
+    /// every list's current posting are skipped by a binary search in `allowed`.
+    mutating func best(limit: Int, within allowed: [UInt32], accept: ((UInt32) throws -> [UInt8]?)?) throws -> [(document: UInt32, score: Double, id: [UInt8]?)] {
+        let count = lists.count
+        guard count > 0, limit > 0, !allowed.isEmpty else { return [] }
+        let termCount = (lists.map(\.order).max() ?? 0) + 1
+        var contributions = [Double](repeating: 0, count: termCount)
+        var present = [Bool](repeating: false, count: termCount)
+        var heap: [(entry: Scored, id: [UInt8]?)] = []
+        heap.reserveCapacity(limit)
+        var threshold = -Double.infinity
+        var next = 0
+        while next < allowed.count {
+            let document = allowed[next]
+            var lowest = UInt32.max
+            var matched = false
+            for index in 0..<count {
+                try lists[index].advance(to: document)
+                let at = lists[index].document
+                lowest = min(lowest, at)
+                if at == document {
+                    let value = Self.contribution(lists[index].current, lists[index].idf, averageLength: averageLength)
+                    contributions[lists[index].order] = value
+                    present[lists[index].order] = true
+                    matched = true
+                }
+            }
+            if lowest == .max && !matched { break }
+            if matched {
+                var score = 0.0
+                for order in 0..<termCount where present[order] { score += contributions[order] }
+                for order in 0..<termCount { present[order] = false }
+                if heap.count < limit || score > threshold {
+                    var id: [UInt8]? = nil
+                    var taken = true
+                    if let accept {
+                        id = try accept(document)
+                        taken = id != nil
+                    }
+                    if taken {
+                        let entry = Scored(document: document, score: score)
+                        if heap.count < limit {
+                            heap.append((entry, id))
+                            siftUp(&heap, from: heap.count - 1)
+                        } else {
+                            heap[0] = (entry, id)
+                            siftDown(&heap, from: 0)
+                        }
+                        if heap.count == limit { threshold = heap[0].entry.score }
+                    }
+                }
+                next += 1
+            } else {
+                // No list holds `document`: go on at the first allowed document a list may hold.
+                var low = next + 1
+                var high = allowed.count
+                while low < high {
+                    let middle = (low + high) >> 1
+                    if allowed[middle] < lowest { low = middle + 1 } else { high = middle }
+                }
+                next = low
+            }
+        }
+        return heap.sorted { $0.entry.ranksBefore($1.entry) }.map { ($0.entry.document, $0.entry.score, $0.id) }
+    }
+
+    /// What one posting adds to its document's BM25 score (computed the same way everywhere, so
+    /// that every path gives the same scores to the bit).
+    @inline(__always)
+    static func contribution(_ posting: TextIndex.Posting, _ idf: Double, averageLength: Double) -> Double {
+        let frequency = Double(posting.frequency)
+        let saturation = frequency * (TextIndex.k1 + 1) / (frequency + TextIndex.k1 * (1 - TextIndex.b + TextIndex.b * Double(posting.length) / averageLength))
+        return idf * saturation
     }
 
     /// Whether `a` is worse than `b` (the heap keeps the worst at the root).

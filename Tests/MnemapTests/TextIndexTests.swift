@@ -302,8 +302,38 @@ import Testing
             #expect(found.map { number($0.id) } == expected.map(\.0), "\(query), limit \(limit), filtered \(filtered)")
             #expect(found.map(\.score) == expected.map(\.1), "\(query): scores")
             checked += expected.count
+            if filtered {
+                // Only the kept documents visited (as a namespace filter does): the same answer.
+                // The allowed ids include removed documents and ids never indexed.
+                let within = try documentNumbers((0..<4_100).filter(keep).map(id))
+                let visited = try store.read { tx in try TextIndex.search(query, limit: limit, in: tx, within: within) }
+                #expect(visited.map { number($0.id) } == expected.map(\.0), "\(query), limit \(limit), within")
+                #expect(visited.map(\.score) == expected.map(\.1), "\(query): scores within")
+                // Both: visiting the kept documents and turning down half of them.
+                let half: (Int) -> Bool = { keep($0) && ($0 / 7) % 2 == 0 }
+                let both = try store.read { tx in try TextIndex.search(query, limit: limit, in: tx, within: within) { half(number($0)) } }
+                let expectedHalf = reference(query, limit: limit, keep: half)
+                #expect(both.map { number($0.id) } == expectedHalf.map(\.0), "\(query), limit \(limit), within and accept")
+                #expect(both.map(\.score) == expectedHalf.map(\.1), "\(query): scores within and accept")
+            }
         }
         #expect(checked > 500)
+        // A few allowed documents, and none.
+        let few = try documentNumbers([id(5), id(1_234), id(4_010)])
+        let fewFound = try store.read { tx in try TextIndex.search(vocabulary[0] + " " + vocabulary[1], limit: 10, in: tx, within: few) }
+        let fewExpected = reference(vocabulary[0] + " " + vocabulary[1], limit: 10) { [5, 1_234, 4_010].contains($0) }
+        #expect(fewFound.map { number($0.id) } == fewExpected.map(\.0))
+        #expect(try store.read { tx in try TextIndex.search(vocabulary[0], limit: 10, in: tx, within: []) }.isEmpty)
+    }
+
+    /// The text document numbers of `ids`, as a namespace filter finds them.
+    private func documentNumbers(_ ids: [[UInt8]]) throws -> [UInt32] {
+        let flat = ids.flatMap { $0 }
+        return try store.read { tx in
+            try flat.withUnsafeBytes { raw in
+                try TextIndex.documentNumbers(of: stride(from: 0, to: raw.count, by: 16).lazy.map { UnsafeRawBufferPointer(rebasing: raw[$0 ..< $0 + 16]) }, in: tx)
+            }
+        }
     }
 
     /// A posting block that does not decode is a clear error; blocks whose documents are out
