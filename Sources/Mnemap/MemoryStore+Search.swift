@@ -168,9 +168,7 @@ extension MemoryStore {
                 return true
             }
         }
-        return try ids.withUnsafeBytes { raw in
-            try TextIndex.documentNumbers(of: stride(from: 0, to: raw.count, by: 16).lazy.map { UnsafeRawBufferPointer(rebasing: raw[$0 ..< $0 + 16]) }, in: gate.tx)
-        }
+        return try ids.withUnsafeBytes { try TextIndex.documentNumbers(ofIDs: $0, in: gate.tx) }
     }
 
     /// The most memories a namespace filter may keep for text search to visit them one by one.

@@ -110,6 +110,23 @@ struct TextSearch {
             // Everything in hand is below `target`.
             if inStore, var cursor, target < .max {
                 self.cursor = nil
+                // When the target is within about two blocks' span of this one (as a namespace
+                // filter's documents are), the next block or the one after holds it: a step to the
+                // next key is cheaper than a seek. Far targets (MaxScore's) are sought.
+                let span = UInt64((postings.last?.document ?? blockStart) - min(blockStart, postings.last?.document ?? blockStart))
+                let near = UInt64(target) <= UInt64(postings.last?.document ?? 0) + 2 * span
+                for _ in 0..<(near ? 2 : 0) {
+                    guard try cursor.next(), try load(&cursor) else {
+                        leaveStore()
+                        position = firstIndex(atOrAfter: target)
+                        return
+                    }
+                    if let last = postings.last, last.document >= target {
+                        position = firstIndex(atOrAfter: target)
+                        self.cursor = cursor
+                        return
+                    }
+                }
                 let inHand = blockStart
                 let after = prefix + withUnsafeBytes(of: (target + 1).bigEndian) { Array($0) }
                 let foundAfter = try cursor.seek(after)

@@ -330,9 +330,7 @@ import Testing
     private func documentNumbers(_ ids: [[UInt8]]) throws -> [UInt32] {
         let flat = ids.flatMap { $0 }
         return try store.read { tx in
-            try flat.withUnsafeBytes { raw in
-                try TextIndex.documentNumbers(of: stride(from: 0, to: raw.count, by: 16).lazy.map { UnsafeRawBufferPointer(rebasing: raw[$0 ..< $0 + 16]) }, in: tx)
-            }
+            try flat.withUnsafeBytes { try TextIndex.documentNumbers(ofIDs: $0, in: tx) }
         }
     }
 
