@@ -66,14 +66,17 @@ struct TextSearch {
         private mutating func load(_ cursor: inout Cursor) throws -> Bool {
             guard cursor.isPositioned, let start = try blockStart(at: cursor) else { return false }
             let term = self.term
-            var decoded: [TextIndex.Posting] = []
-            decoded.reserveCapacity(TextIndex.blockCapacity)
+            // Decoded into the array of the block before (its storage is reused: no allocation
+            // per block). On false the caller moves on to another block or the pending documents.
+            var decoded = postings
+            postings = []
+            decoded.removeAll(keepingCapacity: true)
             try cursor.withCurrent { _, value in
                 try TextIndex.PostingBlock.forEach(value, term: term) { decoded.append($0) }
             }
-            guard !decoded.isEmpty else { return false }
             postings = decoded
             position = 0
+            guard !decoded.isEmpty else { return false }
             blockStart = start
             return true
         }
