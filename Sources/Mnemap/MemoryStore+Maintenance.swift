@@ -95,6 +95,12 @@ extension MemoryStore {
                     return true
                 }
                 if let other = liveSlots.updateValue(id, forKey: slot) { report.problems.append("memories \(other) and \(id) share vector slot \(slot)") }
+                if let number = try tx.withValue(for: StoreLayout.timelineKey(memory.namespace, id), in: StoreLayout.timeline, StoreLayout.timelineTextNumber) ?? nil {
+                    let indexed = try id.bytes.withUnsafeBytes { try TextIndex.documentNumbers(ofIDs: $0, in: tx) }
+                    if indexed != [number] {
+                        report.problems.append("memory \(id): its timeline entry names text document \(number), the text index \(indexed.first.map { "\($0)" } ?? "none")")
+                    }
+                }
                 if !snapshot.isLive(slot) { report.problems.append("memory \(id): vector slot \(slot) is retired or beyond the accounted \(snapshot.accounted)") }
                 if Int(slot) < index.count, index.isDeleted(slot) { report.problems.append("memory \(id): vector slot \(slot) is deleted in the index") }
                 let facts = try tx.withValue(for: StoreLayout.slotKey(slot), in: StoreLayout.vectors, RecordCodec.decodeFacts) ?? nil
@@ -155,7 +161,10 @@ extension MemoryStore {
                 try tx.put(StoreLayout.slotKey(slot), item.facts, in: StoreLayout.vectors)
                 let facts = item.facts.withUnsafeBytes { RecordCodec.decodeFacts($0) }
                 if let facts {
-                    try tx.put(StoreLayout.timelineKey(facts.namespace, facts.id), withUnsafeBytes(of: slot.littleEndian) { Array($0) }, in: StoreLayout.timeline)
+                    // The new slot; the text document number stays.
+                    let key = StoreLayout.timelineKey(facts.namespace, facts.id)
+                    let number = try tx.withValue(for: key, in: StoreLayout.timeline, StoreLayout.timelineTextNumber) ?? nil
+                    try tx.put(key, StoreLayout.timelineValue(slot: slot, textNumber: number), in: StoreLayout.timeline)
                 }
             }
             try tx.put(StoreLayout.vectorFolderKey, Array(folder.utf8), in: StoreLayout.meta)

@@ -158,17 +158,25 @@ extension MemoryStore {
         let total = counts.reduce(0) { $0 + $1.count }
         let documents = try TextIndex.statistics(in: gate.tx).documents
         guard total <= Self.textCandidateLimit, total <= documents / 32 else { return nil }
-        // The ids (16 bytes each, back to back) from the timelines: namespace + 0x00 + id keys.
+        // The text document numbers the timeline entries hold; for entries that predate them, the
+        // ids (16 bytes each, back to back, from the namespace + 0x00 + id keys) to look up.
+        var numbers: [UInt32] = []
+        numbers.reserveCapacity(total)
         var ids: [UInt8] = []
-        ids.reserveCapacity(total * 16)
         for (namespace, _) in counts {
             let prefix = StoreLayout.timelinePrefix(namespace)
-            try gate.tx.scan(in: StoreLayout.timeline, prefix: prefix) { key, _ in
-                if key.count == prefix.count + 16 { ids.append(contentsOf: key[prefix.count...]) }
+            try gate.tx.scan(in: StoreLayout.timeline, prefix: prefix) { key, value in
+                if let number = StoreLayout.timelineTextNumber(value) {
+                    numbers.append(number)
+                } else if key.count == prefix.count + 16 {
+                    ids.append(contentsOf: key[prefix.count...])
+                }
                 return true
             }
         }
-        return try ids.withUnsafeBytes { try TextIndex.documentNumbers(ofIDs: $0, in: gate.tx) }
+        if !ids.isEmpty { numbers += try ids.withUnsafeBytes { try TextIndex.documentNumbers(ofIDs: $0, in: gate.tx) } }
+        numbers.sort()
+        return numbers
     }
 
     /// The most memories a namespace filter may keep for text search to visit them one by one.
@@ -191,7 +199,7 @@ extension MemoryStore {
                 slots.reserveCapacity(total)
                 for (namespace, _) in counts {
                     try tx.scan(in: StoreLayout.timeline, prefix: StoreLayout.timelinePrefix(namespace)) { _, value in
-                        if value.count == 4 { slots.append(UInt32(littleEndian: value.loadUnaligned(as: UInt32.self))) }
+                        if let slot = StoreLayout.timelineSlot(value) { slots.append(slot) }
                         return true
                     }
                 }

@@ -227,12 +227,12 @@ extension MemoryStore {
             fresh.append((position, memory, hash))
         }
         let slots = try writer.addVectors(fresh.map { vectors[$0.position] })
-        for (item, slot) in zip(fresh, slots) {
-            try insert(item.memory, hash: item.hash, slot: slot, in: tx, indexText: false)
+        // The text index once for the batch: each term's posting blocks are written once.
+        let numbers = try TextIndex.add(documents: fresh.map { ($0.memory.id.bytes, $0.memory.text) }, in: tx)
+        for ((item, slot), number) in zip(zip(fresh, slots), numbers) {
+            try insert(item.memory, hash: item.hash, slot: slot, in: tx, textNumber: number)
             results[item.position] = AddResult(memory: item.memory, outcome: .added)
         }
-        // The text index once for the batch: each term's posting blocks are written once.
-        try TextIndex.add(documents: fresh.map { ($0.memory.id.bytes, $0.memory.text) }, in: tx)
         return results.map { $0! }
     }
 
@@ -424,25 +424,24 @@ extension MemoryStore {
 
     /// The vector slot of a memory (the timeline entry's value).
     func slot(of memory: Memory, in tx: ReadTransaction) throws -> UInt32? {
-        try tx.withValue(for: StoreLayout.timelineKey(memory.namespace, memory.id), in: StoreLayout.timeline) { value in
-            value.count == 4 ? UInt32(littleEndian: value.loadUnaligned(as: UInt32.self)) : nil
-        } ?? nil
+        try tx.withValue(for: StoreLayout.timelineKey(memory.namespace, memory.id), in: StoreLayout.timeline, StoreLayout.timelineSlot) ?? nil
     }
 
-    /// The record and its indexes; the text index too unless `indexText` is false (the caller
-    /// indexes the text itself, for a whole batch at once).
-    private func insert(_ memory: Memory, hash: UInt64, slot: UInt32, in tx: WriteTransaction, indexText: Bool = true) throws {
+    /// The record and its indexes; the text index too unless the caller indexed the text itself
+    /// (for a whole batch at once) and gives its document number as `textNumber`.
+    private func insert(_ memory: Memory, hash: UInt64, slot: UInt32, in tx: WriteTransaction, textNumber: UInt32? = nil) throws {
         let stored = RecordCodec.Stored(memory: memory, contentHash: hash)
         try tx.put(memory.id.bytes, RecordCodec.encode(stored), in: StoreLayout.memories)
-        try insertIndexes(of: stored, slot: slot, in: tx, countNamespace: true, indexText: indexText)
+        try insertIndexes(of: stored, slot: slot, in: tx, countNamespace: true, textNumber: textNumber)
     }
 
     /// Everything but the record itself: vector facts, timeline, namespace count, hash, expiry,
-    /// and text unless `indexText` is false.
-    private func insertIndexes(of stored: RecordCodec.Stored, slot: UInt32, in tx: WriteTransaction, countNamespace: Bool, indexText: Bool = true) throws {
+    /// and text unless `textNumber` says the text is indexed already (under that number).
+    private func insertIndexes(of stored: RecordCodec.Stored, slot: UInt32, in tx: WriteTransaction, countNamespace: Bool, textNumber: UInt32? = nil) throws {
         let memory = stored.memory
+        let number = try textNumber ?? TextIndex.add(document: memory.id.bytes, text: memory.text, in: tx)
         try tx.put(StoreLayout.slotKey(slot), RecordCodec.encode(RecordCodec.Facts(memory)), in: StoreLayout.vectors)
-        try tx.put(StoreLayout.timelineKey(memory.namespace, memory.id), withUnsafeBytes(of: slot.littleEndian) { Array($0) }, in: StoreLayout.timeline)
+        try tx.put(StoreLayout.timelineKey(memory.namespace, memory.id), StoreLayout.timelineValue(slot: slot, textNumber: number), in: StoreLayout.timeline)
         if countNamespace {
             let key = Array(memory.namespace.utf8)
             try tx.put(key, StoreLayout.u64(StoreLayout.u64(try tx.get(key, in: StoreLayout.namespaces)) + 1), in: StoreLayout.namespaces)
@@ -452,7 +451,6 @@ extension MemoryStore {
         if let expiresAt = memory.expiresAt {
             try tx.put(StoreLayout.expiryKey(Timestamps.milliseconds(expiresAt), memory.id), [], in: StoreLayout.expiry)
         }
-        if indexText { try TextIndex.add(document: memory.id.bytes, text: memory.text, in: tx) }
     }
 
     private func removeIndexes(of stored: RecordCodec.Stored, slot: UInt32, in tx: WriteTransaction) throws {
@@ -472,7 +470,7 @@ extension MemoryStore {
         let tx = writer.tx
         var slots: [UInt32] = []
         try tx.scan(in: StoreLayout.timeline, prefix: StoreLayout.timelinePrefix(namespace)) { _, value in
-            if value.count == 4 { slots.append(UInt32(littleEndian: value.loadUnaligned(as: UInt32.self))) }
+            if let slot = StoreLayout.timelineSlot(value) { slots.append(slot) }
             return slots.count < 50_000
         }
         let retired = Set(writer.retired)

@@ -6,7 +6,9 @@ enum StoreLayout {
     static let memories = "memories"
     /// vector slot (UInt32 big-endian) → ``RecordCodec/Facts``.
     static let vectors = "vectors"
-    /// namespace + 0x00 + id → vector slot (UInt32 LE): the timeline of each namespace.
+    /// namespace + 0x00 + id → vector slot (UInt32 LE), then the memory's text document number
+    /// (UInt32 LE): the timeline of each namespace. Entries written before the number was kept
+    /// (2026-12-06) hold the slot alone; see ``timelineValue(slot:textNumber:)``.
     static let timeline = "timeline"
     /// namespace → number of memories in it (UInt64 LE).
     static let namespaces = "namespaces"
@@ -36,6 +38,24 @@ enum StoreLayout {
     static func timelineKey(_ namespace: String, _ id: MemoryID) -> [UInt8] { Array(namespace.utf8) + [0] + id.bytes }
 
     static func timelinePrefix(_ namespace: String) -> [UInt8] { Array(namespace.utf8) + [0] }
+
+    /// A timeline value: the vector slot and, when known, the text document number (which lets
+    /// a namespace-filtered text search find the namespace's documents without a lookup each).
+    static func timelineValue(slot: UInt32, textNumber: UInt32?) -> [UInt8] {
+        var value = withUnsafeBytes(of: slot.littleEndian) { Array($0) }
+        if let textNumber { withUnsafeBytes(of: textNumber.littleEndian) { value += $0 } }
+        return value
+    }
+
+    /// The vector slot of a timeline value (nil when damaged).
+    static func timelineSlot(_ value: UnsafeRawBufferPointer) -> UInt32? {
+        value.count == 4 || value.count == 8 ? UInt32(littleEndian: value.loadUnaligned(as: UInt32.self)) : nil
+    }
+
+    /// The text document number of a timeline value (nil in entries that predate it).
+    static func timelineTextNumber(_ value: UnsafeRawBufferPointer) -> UInt32? {
+        value.count == 8 ? UInt32(littleEndian: value.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) : nil
+    }
 
     static func hashKey(_ namespace: String, _ hash: UInt64) -> [UInt8] {
         Array(namespace.utf8) + [0] + withUnsafeBytes(of: hash.bigEndian) { Array($0) }

@@ -64,8 +64,10 @@ enum TextIndex {
     /// puts for the document and the totals.
     /// - Throws: `.invalidID` when `id` is not 16 bytes; `.invalidField` when the document is
     ///   already indexed (remove it with its old text first); store errors.
-    static func add(document id: [UInt8], text: String, in tx: WriteTransaction) throws {
-        try add(documents: [(id, text)], in: tx)
+    /// - Returns: the document's number.
+    @discardableResult
+    static func add(document id: [UInt8], text: String, in tx: WriteTransaction) throws -> UInt32 {
+        try add(documents: [(id, text)], in: tx)[0]
     }
 
     /// Indexes documents, numbered in the order given: the same index as adding them one by one,
@@ -78,8 +80,10 @@ enum TextIndex {
     /// - Throws: `.invalidID` when an id is not 16 bytes; `.invalidField` when a document is
     ///   already indexed or given twice; store errors. Nothing of the batch is indexed when it throws
     ///   (the transaction is the caller's: it rolls back).
-    static func add(documents: [(id: [UInt8], text: String)], in tx: WriteTransaction) throws {
-        guard !documents.isEmpty else { return }
+    /// - Returns: the documents' numbers, in the order given.
+    @discardableResult
+    static func add(documents: [(id: [UInt8], text: String)], in tx: WriteTransaction) throws -> [UInt32] {
+        guard !documents.isEmpty else { return [] }
         for tree in Tree.all { try tx.createTree(tree) }
         var given = Set<[UInt8]>()
         for (id, _) in documents {
@@ -118,6 +122,7 @@ enum TextIndex {
         totals.documents += UInt64(documents.count)
         totals.next += UInt64(documents.count)
         try tx.put(totalsKey, totals.encoded, in: Tree.stats)
+        return (0..<documents.count).map { first &+ UInt32($0) }
     }
 
     /// How many documents wait in ``Tree/pending`` (0 for an index without the tree).

@@ -41,6 +41,18 @@ import Testing
         for id in small.prefix(4) { _ = try store.update(id, MemoryChanges(text: text() + " changed")) }
         for id in small.suffix(3) { #expect(try store.forget(id)) }
 
+        // A store written before timeline entries held the text document number: the small
+        // namespaces' entries lose it, and the search looks the numbers up instead.
+        try store.store.write { tx in
+            var old: [([UInt8], [UInt8])] = []
+            try tx.scan(in: StoreLayout.timeline, prefix: Array("small/a".utf8) + [0]) { key, value in
+                old.append((Array(key), Array(value.prefix(4))))
+                return true
+            }
+            for (key, value) in old.prefix(old.count / 2) { try tx.put(key, value, in: StoreLayout.timeline) }
+        }
+        #expect(try store.check().problems == [])
+
         var compared = 0
         for round in 0..<40 {
             var words = (0..<Int.random(in: 1...3, using: &random)).map { _ in vocabulary[Int(40 * pow(Double.random(in: 0..<1, using: &random), 2))] }
