@@ -4,11 +4,14 @@ import VectorIndex
 
 /// The store folder's `manifest.json`: what a reader must know before opening the rest.
 ///
-/// Written once by ``MemoryStore`` when the folder is created (to a temporary file, synced,
-/// renamed, folder synced); never changed afterwards.
+/// Written by ``MemoryStore`` when the folder is created (to a temporary file, synced,
+/// renamed, folder synced), and again only to raise its format when a newer build opens it.
 public struct Manifest: Sendable, Equatable {
     /// The layout of the folder and its trees; a newer number than this build knows is refused.
-    public static let currentFormat = 1
+    /// 1: the first layout. 2: timeline entries may hold the memory's text document number after
+    /// its vector slot (8 bytes instead of 4), which format-1 builds cannot read; this build reads
+    /// both and raises a format-1 store to 2 when it opens it.
+    public static let currentFormat = 2
 
     public var format: Int
     /// The ``Embeddings/Embedder/name`` of the model whose vectors the store holds.

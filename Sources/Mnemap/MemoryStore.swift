@@ -98,7 +98,7 @@ public final class MemoryStore: @unchecked Sendable {
             }
             try Self.create(path: path, manifest: Manifest(embedder: embedder?.name ?? embedderName ?? "external-\(dimension)", dimension: dimension, elementType: options.elementType), options: options)
         }
-        manifest = try Manifest.read(folder: path)
+        var manifest = try Manifest.read(folder: path)
         if let embedder {
             guard embedder.name == manifest.embedder, embedder.dimension == manifest.dimension else {
                 throw MemoryError.embedderMismatch(store: "\(manifest.embedder) (\(manifest.dimension) dimensions)", given: "\(embedder.name) (\(embedder.dimension) dimensions)")
@@ -109,6 +109,13 @@ public final class MemoryStore: @unchecked Sendable {
         store = try Self.engine {
             try MappedStore(path: path + "/store", options: MappedStore.Options(durability: options.durability, create: false))
         }
+        if manifest.format < Manifest.currentFormat {
+            // This build writes entries an older build cannot read (format 2: timeline entries
+            // with the text document number); the new number makes older builds refuse the store.
+            manifest.format = Manifest.currentFormat
+            try manifest.write(folder: path)
+        }
+        self.manifest = manifest
     }
 
     /// The manifest of the store in folder `path` (embedder, dimension, element type), read without
