@@ -198,10 +198,7 @@ struct TextSearch {
         let termCount = (lists.map(\.order).max() ?? 0) + 1
         var contributions = [Double](repeating: 0, count: termCount)
         var present = [Bool](repeating: false, count: termCount)
-        // The worst of the best `limit` at the root.
-        var heap: [(entry: Scored, id: [UInt8]?)] = []
-        heap.reserveCapacity(limit)
-        var threshold = -Double.infinity
+        var best = BestDocuments(limit: limit)
         // Lists before `firstEssential` cannot bring a document into the best on their own.
         var firstEssential = 0
 
@@ -224,7 +221,7 @@ struct TextSearch {
             var possible = true
             var index = firstEssential - 1
             while index >= 0 {
-                if partial + boundsUpTo[index] <= threshold {
+                if partial + boundsUpTo[index] <= best.threshold {
                     possible = false
                     break
                 }
@@ -241,32 +238,13 @@ struct TextSearch {
                 // The exact score, summed in term order (as scoring every posting would).
                 var score = 0.0
                 for order in 0..<termCount where present[order] { score += contributions[order] }
-                if heap.count < limit || score > threshold {
-                    var id: [UInt8]? = nil
-                    var taken = true
-                    if let accept {
-                        id = try accept(document)
-                        taken = id != nil
-                    }
-                    if taken {
-                        let entry = Scored(document: document, score: score)
-                        if heap.count < limit {
-                            heap.append((entry, id))
-                            siftUp(&heap, from: heap.count - 1)
-                        } else {
-                            heap[0] = (entry, id)
-                            siftDown(&heap, from: 0)
-                        }
-                        if heap.count == limit {
-                            threshold = heap[0].entry.score
-                            while firstEssential < count && boundsUpTo[firstEssential] <= threshold { firstEssential += 1 }
-                        }
-                    }
+                if try best.offer(document, score: score, accept: accept), best.isFull {
+                    while firstEssential < count && boundsUpTo[firstEssential] <= best.threshold { firstEssential += 1 }
                 }
             }
             for order in 0..<termCount { present[order] = false }
         }
-        return heap.sorted { $0.entry.ranksBefore($1.entry) }.map { ($0.entry.document, $0.entry.score, $0.id) }
+        return best.sorted()
     }
 
     /// The best `limit` of the documents in `allowed` (document numbers, ascending) that `accept`
@@ -281,9 +259,7 @@ struct TextSearch {
         let termCount = (lists.map(\.order).max() ?? 0) + 1
         var contributions = [Double](repeating: 0, count: termCount)
         var present = [Bool](repeating: false, count: termCount)
-        var heap: [(entry: Scored, id: [UInt8]?)] = []
-        heap.reserveCapacity(limit)
-        var threshold = -Double.infinity
+        var best = BestDocuments(limit: limit)
         var next = 0
         while next < allowed.count {
             let document = allowed[next]
@@ -305,25 +281,7 @@ struct TextSearch {
                 var score = 0.0
                 for order in 0..<termCount where present[order] { score += contributions[order] }
                 for order in 0..<termCount { present[order] = false }
-                if heap.count < limit || score > threshold {
-                    var id: [UInt8]? = nil
-                    var taken = true
-                    if let accept {
-                        id = try accept(document)
-                        taken = id != nil
-                    }
-                    if taken {
-                        let entry = Scored(document: document, score: score)
-                        if heap.count < limit {
-                            heap.append((entry, id))
-                            siftUp(&heap, from: heap.count - 1)
-                        } else {
-                            heap[0] = (entry, id)
-                            siftDown(&heap, from: 0)
-                        }
-                        if heap.count == limit { threshold = heap[0].entry.score }
-                    }
-                }
+                _ = try best.offer(document, score: score, accept: accept)
                 next += 1
             } else {
                 // No list holds `document`: go on at the first allowed document a list may hold.
@@ -336,7 +294,7 @@ struct TextSearch {
                 next = low
             }
         }
-        return heap.sorted { $0.entry.ranksBefore($1.entry) }.map { ($0.entry.document, $0.entry.score, $0.id) }
+        return best.sorted()
     }
 
     /// What one posting adds to its document's BM25 score (computed the same way everywhere, so
@@ -348,29 +306,70 @@ struct TextSearch {
         return idf * saturation
     }
 
-    /// Whether `a` is worse than `b` (the heap keeps the worst at the root).
-    private static func worse(_ a: Scored, _ b: Scored) -> Bool { b.ranksBefore(a) }
+    /// The best `limit` documents found so far, the worst of them at the root of a heap.
+    struct BestDocuments {
+        let limit: Int
+        private var heap: [(entry: Scored, id: [UInt8]?)] = []
+        /// The score a document must beat to enter once `limit` are in hand (-infinity before).
+        private(set) var threshold = -Double.infinity
 
-    private func siftUp(_ heap: inout [(entry: Scored, id: [UInt8]?)], from index: Int) {
-        var child = index
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard Self.worse(heap[child].entry, heap[parent].entry) else { return }
-            heap.swapAt(child, parent)
-            child = parent
+        init(limit: Int) {
+            self.limit = limit
+            heap.reserveCapacity(limit)
         }
-    }
 
-    private func siftDown(_ heap: inout [(entry: Scored, id: [UInt8]?)], from index: Int) {
-        var parent = index
-        while true {
-            let left = 2 * parent + 1
-            guard left < heap.count else { return }
-            var worst = left
-            if left + 1 < heap.count && Self.worse(heap[left + 1].entry, heap[left].entry) { worst = left + 1 }
-            guard Self.worse(heap[worst].entry, heap[parent].entry) else { return }
-            heap.swapAt(parent, worst)
-            parent = worst
+        var isFull: Bool { heap.count == limit }
+
+        /// Offers `document` (found in document order): it enters when it would rank among the
+        /// best and `accept` (when given) returns its id. Returns whether it entered.
+        mutating func offer(_ document: UInt32, score: Double, accept: ((UInt32) throws -> [UInt8]?)?) throws -> Bool {
+            guard heap.count < limit || score > threshold else { return false }
+            var id: [UInt8]? = nil
+            if let accept {
+                id = try accept(document)
+                guard id != nil else { return false }
+            }
+            let entry = Scored(document: document, score: score)
+            if heap.count < limit {
+                heap.append((entry, id))
+                siftUp(from: heap.count - 1)
+            } else {
+                heap[0] = (entry, id)
+                siftDown(from: 0)
+            }
+            if heap.count == limit { threshold = heap[0].entry.score }
+            return true
+        }
+
+        /// The documents, best first.
+        func sorted() -> [(document: UInt32, score: Double, id: [UInt8]?)] {
+            heap.sorted { $0.entry.ranksBefore($1.entry) }.map { ($0.entry.document, $0.entry.score, $0.id) }
+        }
+
+        /// Whether `a` is worse than `b` (the heap keeps the worst at the root).
+        private static func worse(_ a: Scored, _ b: Scored) -> Bool { b.ranksBefore(a) }
+
+        private mutating func siftUp(from index: Int) {
+            var child = index
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard Self.worse(heap[child].entry, heap[parent].entry) else { return }
+                heap.swapAt(child, parent)
+                child = parent
+            }
+        }
+
+        private mutating func siftDown(from index: Int) {
+            var parent = index
+            while true {
+                let left = 2 * parent + 1
+                guard left < heap.count else { return }
+                var worst = left
+                if left + 1 < heap.count && Self.worse(heap[left + 1].entry, heap[left].entry) { worst = left + 1 }
+                guard Self.worse(heap[worst].entry, heap[parent].entry) else { return }
+                heap.swapAt(parent, worst)
+                parent = worst
+            }
         }
     }
 }
