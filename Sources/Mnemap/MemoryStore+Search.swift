@@ -100,11 +100,13 @@ extension MemoryStore {
             let gate = Gate(store: self, tx: tx, snapshot: snapshot, filter: request.filter, includeExpired: request.includeExpired, now: request.now)
             var vectorHits: [(id: MemoryID, score: Float)] = []
             var textHits: [(id: MemoryID, score: Double)] = []
+            // Read once for both searches.
+            let namespaces = try request.filter.namespacePrefix.map { try NamespaceTimeline(prefix: $0, store: self, tx: tx) }
             if request.mode != .text, let vector = queryVector {
-                vectorHits = try vectorSearch(vector, limit: candidates, gate: gate)
+                vectorHits = try vectorSearch(vector, limit: candidates, gate: gate, namespaces: namespaces)
             }
             if request.mode != .vector {
-                let within = try textDocuments(gate: gate)
+                let within = try textDocuments(gate: gate, namespaces: namespaces)
                 textHits = try TextIndex.search(request.query, limit: candidates, in: tx, within: within) { document in
                     gate.accepts(record: MemoryID(unchecked: document))
                 }.map { (MemoryID(unchecked: $0.id), $0.score) }
@@ -152,29 +154,16 @@ extension MemoryStore {
     /// The text documents of the namespaces under the filter's prefix, when they are few enough
     /// that visiting each beats walking the query terms' postings and turning others down (at most
     /// ``textCandidateLimit``, and at most 1/32 of the indexed documents); nil otherwise.
-    private func textDocuments(gate: Gate) throws -> [UInt32]? {
-        guard let prefix = gate.filter.namespacePrefix else { return nil }
-        let counts = try namespaceCounts(under: prefix, in: gate.tx)
-        let total = counts.reduce(0) { $0 + $1.count }
+    private func textDocuments(gate: Gate, namespaces: NamespaceTimeline?) throws -> [UInt32]? {
+        guard let namespaces else { return nil }
         let documents = try TextIndex.statistics(in: gate.tx).documents
-        guard total <= Self.textCandidateLimit, total <= documents / 32 else { return nil }
-        // The text document numbers the timeline entries hold; for entries that predate them, the
-        // ids (16 bytes each, back to back, from the namespace + 0x00 + id keys) to look up.
-        var numbers: [UInt32] = []
-        numbers.reserveCapacity(total)
-        var ids: [UInt8] = []
-        for (namespace, _) in counts {
-            let prefix = StoreLayout.timelinePrefix(namespace)
-            try gate.tx.scan(in: StoreLayout.timeline, prefix: prefix) { key, value in
-                if let number = StoreLayout.timelineTextNumber(value) {
-                    numbers.append(number)
-                } else if key.count == prefix.count + 16 {
-                    ids.append(contentsOf: key[prefix.count...])
-                }
-                return true
-            }
+        guard namespaces.total <= Self.textCandidateLimit, namespaces.total <= documents / 32 else { return nil }
+        // The numbers the timeline entries hold; entries that predate them are looked up by id.
+        let entries = try namespaces.entries()
+        var numbers = entries.textNumbers
+        if !entries.unnumberedIDs.isEmpty {
+            numbers += try entries.unnumberedIDs.withUnsafeBytes { try TextIndex.documentNumbers(ofIDs: $0, in: gate.tx) }
         }
-        if !ids.isEmpty { numbers += try ids.withUnsafeBytes { try TextIndex.documentNumbers(ofIDs: $0, in: gate.tx) } }
         numbers.sort()
         return numbers
     }
@@ -185,26 +174,13 @@ extension MemoryStore {
     /// The vector search with the filter inside it: exact over the filter's candidates when a
     /// namespace prefix keeps few of them, HNSW with the filter as predicate otherwise (and exact
     /// over everything when the graph walk finds fewer than `limit`).
-    private func vectorSearch(_ vector: [Float], limit: Int, gate: Gate) throws -> [(id: MemoryID, score: Float)] {
+    private func vectorSearch(_ vector: [Float], limit: Int, gate: Gate, namespaces: NamespaceTimeline?) throws -> [(id: MemoryID, score: Float)] {
         let index = try gate.snapshot.index
-        let tx = gate.tx
         var results: [SearchResult]
         let accounted = Int(gate.snapshot.accounted)
         var explicit: [UInt32]?
-        if let prefix = gate.filter.namespacePrefix {
-            let counts = try namespaceCounts(under: prefix, in: tx)
-            let total = counts.reduce(0) { $0 + $1.count }
-            if total <= max(20_000, accounted / 50) {
-                var slots: [UInt32] = []
-                slots.reserveCapacity(total)
-                for (namespace, _) in counts {
-                    try tx.scan(in: StoreLayout.timeline, prefix: StoreLayout.timelinePrefix(namespace)) { _, value in
-                        if let slot = StoreLayout.timelineSlot(value) { slots.append(slot) }
-                        return true
-                    }
-                }
-                explicit = slots
-            }
+        if let namespaces, namespaces.total <= max(20_000, accounted / 50) {
+            explicit = try namespaces.entries().slots
         }
         if var slots = explicit {
             if gate.needsFacts(namespaceKnown: true) || !gate.snapshot.pending.isEmpty {
