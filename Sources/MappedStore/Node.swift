@@ -31,8 +31,11 @@ final class Node {
     let isLeaf: Bool
     /// Branch children, parallel to the keys: child i holds the keys from key i up to key i+1.
     @exclusivity(unchecked) var children: [Child] = []
-    /// True while every insertion went after the last key: the node then splits into full pages (bulk loads).
-    @exclusivity(unchecked) var appendOnly = true
+    /// True while every insertion went right after the one before (one run of inserts, as at an
+    /// append point), and nothing was removed or merged: ``pageRanges()`` then splits at the run.
+    @exclusivity(unchecked) private(set) var insertsAreOneRun = true
+    /// The index after the last inserted entry; nil before the first insertion.
+    @exclusivity(unchecked) private(set) var insertRunEnd: Int?
 
     @exclusivity(unchecked) private var arena: UnsafeMutableRawPointer
     @exclusivity(unchecked) private var arenaCapacity: Int
@@ -254,7 +257,7 @@ final class Node {
     /// Inserts a leaf entry at `index` (which keeps the keys in order).
     func insert(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, at index: Int) {
         assert(isLeaf)
-        if index < count { appendOnly = false }
+        noteInsertion(at: index, count: 1)
         let offset = writeEntry(key: key, flags: 0, valueLength: value.count, value: value)
         insertOffset(offset, at: index)
         byteSize += entrySize(index)
@@ -298,7 +301,7 @@ final class Node {
         if index + 1 < count { memmove(offsets + index, offsets + index + 1, (count - index - 1) * MemoryLayout<UInt32>.stride) }
         count -= 1
         if !isLeaf { children.remove(at: index) }
-        appendOnly = false
+        insertsAreOneRun = false
     }
 
     /// Appends every entry of `other` (whose keys are all greater) to this node.
@@ -316,8 +319,18 @@ final class Node {
         }
         byteSize += other.byteSize
         children += other.children
-        appendOnly = false
+        insertsAreOneRun = false
     }
+
+    /// Records that `count` entries were inserted at `index`: they continue the run of inserts
+    /// when they follow its last entry.
+    func noteInsertion(at index: Int, count inserted: Int) {
+        if let end = insertRunEnd, end != index { insertsAreOneRun = false }
+        insertRunEnd = index + inserted
+    }
+
+    /// Records that the inserts were not one run (a branch whose children split in several places).
+    func noteScatteredInsertions() { insertsAreOneRun = false }
 
     /// Appends a branch entry (its key greater than every key in the node).
     func append(key: UnsafeRawBufferPointer, child: Child) {
@@ -370,20 +383,39 @@ final class Node {
     /// Whether the node fills less than a quarter of a page (a candidate for merging).
     var isUnderfilled: Bool { byteSize < (PageLayout.pageSize - PageLayout.headerSize) / 4 }
 
-    /// Splits the entries into ranges that each fit one page: full pages for append-only
-    /// nodes (bulk loads), evenly filled pages otherwise (so random inserts do not split again at once).
+    /// Splits the entries into ranges that each fit one page.
+    ///
+    /// - Inserts at the end only (bulk loads, and nodes that did not gain entries): full pages.
+    /// - One run of inserts ending in the second half of the node (an append point in the middle
+    ///   of a tree, such as the newest entry of one group of keys among many): full pages up to
+    ///   the run's end, then the entries after it. The page that ends with the run takes the
+    ///   next appends there; an even split would leave every page behind the point half empty.
+    /// - Otherwise (inserts in several places, or in the first half): as few pages as fit,
+    ///   evenly filled, so that random inserts do not split them again at once.
     func pageRanges() -> [Range<Int>] {
         let capacity = PageLayout.pageSize - PageLayout.headerSize
         let total = byteSize
         if total <= capacity { return [0..<count] }
-        // Append-only: full pages. Otherwise: as few pages as fit, evenly filled.
+        if insertsAreOneRun {
+            let end = insertRunEnd ?? count
+            if end == count { return filledRanges(0..<count, target: capacity) }
+            var before = 0
+            for index in 0..<end { before += entrySize(index) }
+            if before >= capacity / 2 {
+                return filledRanges(0..<end, target: capacity) + filledRanges(end..<count, target: capacity)
+            }
+        }
         let pages = (total + capacity - 1) / capacity
-        let target = appendOnly ? capacity : (total + pages - 1) / pages
+        return filledRanges(0..<count, target: (total + pages - 1) / pages)
+    }
+
+    /// `entries` cut into ranges of at most `target` bytes each (one entry at least).
+    private func filledRanges(_ entries: Range<Int>, target: Int) -> [Range<Int>] {
+        guard !entries.isEmpty else { return [] }
         var ranges: [Range<Int>] = []
-        ranges.reserveCapacity(pages + 1)
-        var start = 0
+        var start = entries.lowerBound
         var used = 0
-        for index in 0..<count {
+        for index in entries {
             let size = entrySize(index)
             if used > 0 && used + size > target {
                 ranges.append(start..<index)
@@ -392,7 +424,7 @@ final class Node {
             }
             used += size
         }
-        ranges.append(start..<count)
+        ranges.append(start..<entries.upperBound)
         return ranges
     }
 

@@ -369,6 +369,13 @@ public final class WriteTransaction: ReadTransaction {
                 }
             }
             if !split.isEmpty {
+                // The pieces after a split child's first are inserts into this branch: one run
+                // when one child split, so the branch splits at it (see `Node.pageRanges`).
+                if split.count == 1, let (index, pieces) = split.first {
+                    node.noteInsertion(at: index + 1, count: pieces.count - 1)
+                } else {
+                    node.noteScatteredInsertions()
+                }
                 let rebuilt = Node(isLeaf: false, arenaCapacity: PageLayout.pageSize + 512, entryCapacity: node.count + 8)
                 rebuilt.children.reserveCapacity(node.count + 8)
                 for index in 0..<node.children.count {

@@ -260,6 +260,32 @@ struct StoreTests {
         #expect(throws: StoreError.self) { try store.write { tx throws in try tx.append(key(5), value(5)) } }
     }
 
+    @Test func manyAppendPointsKeepBranchPagesFilled() throws {
+        // One append point per group (as Mnemap's timeline has one per namespace), each
+        // transaction adding one key to every group: the branches above the groups' last leaves
+        // take new children in their middle and must split evenly, not into a full page and a
+        // page of one child that nothing ever fills.
+        let store = try MappedStore(path: folder.file("db"))
+        let groups = 100
+        for round in 0..<400 {
+            try store.write { tx throws in
+                for group in 0..<groups { try tx.put(bytes(String(format: "group-%03d/%08d", group, round)), value(round)) }
+            }
+        }
+        try store.read { tx throws in
+            let info = try tx.info()
+            #expect(info.entries == UInt64(groups * 400))
+            // Branches hold 60 to 120 children: fewer than 20 branch pages and 3 levels.
+            // 48 bytes a leaf entry: 473 full leaves. Even splits at the append points left
+            // 1,280 (37% full); splitting at the point, about 600 (the first rounds, when a leaf
+            // holds several groups, still split evenly).
+            #expect(info.leafPages <= 650, "leaf pages: \(info.leafPages)")
+            #expect(info.branchPages <= 20, "branch pages: \(info.branchPages) for \(info.leafPages) leaves")
+            #expect(info.depth <= 3)
+        }
+        #expect(try store.check().isIntact)
+    }
+
     @Test func deletingEverythingEmptiesTheTreeAndFreesItsPages() throws {
         let store = try MappedStore(path: folder.file("db"))
         try store.write { tx throws in for i in 0..<5000 { try tx.put(key(i), value(i)) } }
