@@ -226,12 +226,14 @@ extension MemoryStore {
             seen[hashKey] = position
             fresh.append((position, memory, hash))
         }
-        let slots = try writer.addVectors(fresh.map { vectors[$0.position] })
-        // The text index once for the batch: each term's posting blocks are written once.
-        let numbers = try TextIndex.add(documents: fresh.map { ($0.memory.id.bytes, $0.memory.text) }, in: tx)
-        for ((item, slot), number) in zip(zip(fresh, slots), numbers) {
-            try insert(item.memory, hash: item.hash, slot: slot, in: tx, textNumber: number)
-            results[item.position] = AddResult(memory: item.memory, outcome: .added)
+        // The records and the text index are written while other threads link the vectors into
+        // the graph. The text index once for the batch: each term's posting blocks are written once.
+        _ = try writer.addVectors(fresh.map { vectors[$0.position] }) { slots in
+            let numbers = try TextIndex.add(documents: fresh.map { ($0.memory.id.bytes, $0.memory.text) }, in: tx)
+            for ((item, slot), number) in zip(zip(fresh, slots), numbers) {
+                try insert(item.memory, hash: item.hash, slot: slot, in: tx, textNumber: number)
+                results[item.position] = AddResult(memory: item.memory, outcome: .added)
+            }
         }
         return results.map { $0! }
     }

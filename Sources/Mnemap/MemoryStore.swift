@@ -322,9 +322,21 @@ final class Writer {
 
     /// Adds vectors to the index; returns their slots.
     func addVectors(_ vectors: [[Float]]) throws -> [UInt32] {
-        guard !vectors.isEmpty else { return [] }
+        try addVectors(vectors) { _ in }.slots
+    }
+
+    /// Adds `vectors` to the index and runs `body` with their slots while other threads link
+    /// them into the graph (``VectorIndex/add(contentsOf:whileLinking:)``). `body` must not
+    /// write to the index.
+    func addVectors<R>(_ vectors: [[Float]], whileLinking body: ([UInt32]) throws -> R) throws -> (slots: [UInt32], result: R) {
+        guard !vectors.isEmpty else { return ([], try body([])) }
         indexChanged = true
-        return vectors.count == 1 ? [try index.add(vectors[0])] : try index.add(contentsOf: vectors)
+        if vectors.count == 1 {
+            let slot = try index.add(vectors[0])
+            return ([slot], try body([slot]))
+        }
+        let (slots, result) = try index.add(contentsOf: vectors, whileLinking: body)
+        return (slots, result)
     }
 
     /// Syncs the index, then records in the store which slots it accounts for and which are retired.

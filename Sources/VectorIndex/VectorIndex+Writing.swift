@@ -35,9 +35,24 @@ extension VectorIndex {
     /// change under its node's lock, as in hnswlib).
     @discardableResult
     public func add(contentsOf vectors: [[Float]]) throws -> [UInt32] {
+        try add(contentsOf: vectors, whileLinking: { _ in }).ids
+    }
+
+    /// Adds many vectors as ``add(contentsOf:)`` does, and runs `body` with their ids on the
+    /// calling thread while other threads link them into the graph; the calling thread then
+    /// helps link the rest. For work that needs the ids but not the graph (a caller writing
+    /// records that point at the new ids), done in the time the linking takes anyway.
+    ///
+    /// `body` runs under this index's writer lock: it must not write to this index (it would
+    /// wait for itself). When `body` throws, the vectors stay added and linked (as after
+    /// ``add(contentsOf:)``), and its error is rethrown once the linking is done.
+    ///
+    /// Cost: as ``add(contentsOf:)``; `body` overlaps the linking (small batches, under 256
+    /// vectors, are linked on the calling thread after `body`).
+    public func add<R>(contentsOf vectors: [[Float]], whileLinking body: ([UInt32]) throws -> R) throws -> (ids: [UInt32], result: R) {
         try writing {
             let items = try vectors.map { try prepared($0).floats }
-            guard !items.isEmpty else { return [] }
+            guard !items.isEmpty else { return ([], try body([])) }
             let first = storage.publishedCount
             try ensureCapacity(for: first + items.count)
             try markDirty()
@@ -53,8 +68,11 @@ extension VectorIndex {
                 levels.append(level)
             }
             let limit = first + items.count
-            let threads = items.count < 256 ? 1 : ProcessInfo.processInfo.activeProcessorCount
-            if threads == 1 {
+            let ids = (first..<limit).map { UInt32($0) }
+            let result: Result<R, any Error>
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            if items.count < 256 || cores == 1 {
+                result = Result { try body(ids) }
                 let visited = VisitedList()
                 for offset in 0..<items.count {
                     storage.insert(UInt32(first + offset), level: levels[offset], limit: first + offset, visited: visited)
@@ -64,7 +82,7 @@ extension VectorIndex {
                 let next = ManagedCounter(first)
                 let levels = levels
                 let storage = storage
-                DispatchQueue.concurrentPerform(iterations: threads) { _ in
+                let link: @Sendable () -> Void = {
                     let visited = VisitedList()
                     while true {
                         let id = next.take()
@@ -72,9 +90,14 @@ extension VectorIndex {
                         storage.insert(UInt32(id), level: levels[id - first], limit: limit, visited: visited, locks: locks)
                     }
                 }
+                let helpers = DispatchGroup()
+                for _ in 0..<(cores - 1) { DispatchQueue.global().async(group: helpers, execute: link) }
+                result = Result { try body(ids) }
+                link()
+                helpers.wait()
             }
             storage.word(IndexStorage.countOffset).store(UInt64(limit), ordering: .releasing)
-            return (first..<limit).map { UInt32($0) }
+            return (ids, try result.get())
         }
     }
 

@@ -44,6 +44,33 @@ struct IndexTests {
         #expect(found.map { Int($0.id) } == Array(expected))
     }
 
+    @Test(arguments: [100, 2000])
+    func workDoneWhileLinkingSeesTheIdsAndTheBatchIsSearchable(count: Int) throws {
+        // 100 vectors are linked after the work, on the calling thread; 2,000 by other threads
+        // while it runs. Either way the ids are those a plain `add(contentsOf:)` gives, and the
+        // graph finds the batch as well.
+        let vectors = randomVectors(count, dimension: 16, seed: 11)
+        let plain = try VectorIndex.create(at: folder.folder("plain-\(count)"), configuration: .init(dimension: 16, M: 8, efConstruction: 40))
+        let overlapped = try VectorIndex.create(at: folder.folder("overlapped-\(count)"), configuration: .init(dimension: 16, M: 8, efConstruction: 40))
+        try plain.add(contentsOf: Array(vectors[0..<10]))
+        try overlapped.add(contentsOf: Array(vectors[0..<10]))
+        let expectedIDs = try plain.add(contentsOf: Array(vectors[10...]))
+        let (ids, seen) = try overlapped.add(contentsOf: Array(vectors[10...]), whileLinking: { ids in ids })
+        #expect(ids == expectedIDs && seen == ids && ids.first == 10)
+        #expect(overlapped.count == count)
+        let queries = randomVectors(20, dimension: 16, seed: 12)
+        let truth = try queries.map { try plain.exactSearch($0, k: 10).map { Int($0.id) } }
+        #expect(recall(try overlapped.search(queries, k: 10), truth, k: 10) >= 0.9)
+        #expect(overlapped.check().isIntact)
+
+        // Work that fails: its error comes back, and the vectors are added and linked as by a plain add.
+        struct Refused: Error {}
+        #expect(throws: Refused.self) { _ = try overlapped.add(contentsOf: [vectors[0], vectors[1]], whileLinking: { _ in throw Refused() }) }
+        #expect(overlapped.count == count + 2)
+        #expect(try overlapped.search(vectors[0], k: 2).map(\.id).contains(UInt32(count)))
+        #expect(overlapped.check().isIntact)
+    }
+
     @Test func hnswRecallOnRealEmbeddings() throws {
         try #require(PyDocs.available, "needs ../shared/data/pydocs")
         let count = 4000
