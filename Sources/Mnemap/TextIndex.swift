@@ -515,23 +515,30 @@ enum TextIndex {
 
         init(_ raw: UnsafeRawBufferPointer, term: [UInt8]) throws {
             var entries: [Posting] = []
-            try Self.forEach(raw, term: term) { entries.append($0) }
+            try Self.decode(raw, term: term, into: &entries)
             self.entries = entries
         }
 
-        /// Visits the postings of an encoded block without building an array.
-        static func forEach(_ raw: UnsafeRawBufferPointer, term: [UInt8], _ body: (Posting) -> Void) throws {
+        /// Decodes an encoded block into `postings`, replacing what it held; its storage is
+        /// reused, so a search that decodes block after block into one array allocates once.
+        ///
+        /// Cost: one pass over the bytes; most postings of a large list are three one-byte varints.
+        static func decode(_ raw: UnsafeRawBufferPointer, term: [UInt8], into postings: inout [Posting]) throws {
+            postings.removeAll(keepingCapacity: true)
+            guard let base = raw.baseAddress else { throw damagedBlock(term) }
+            let end = raw.count
             var offset = 0
-            guard let count = readVarint(raw, &offset) else { throw damagedBlock(term) }
+            // Every posting takes three bytes at least: a count beyond that is damage, not a reason to allocate.
+            guard let count = readVarint(base, end, &offset), Int(count) <= (end - offset) / 3 else { throw damagedBlock(term) }
+            postings.reserveCapacity(Int(count))
             var document: UInt32 = 0
-            for index in 0..<count {
-                guard let delta = readVarint(raw, &offset), let frequency = readVarint(raw, &offset), let length = readVarint(raw, &offset) else {
-                    throw damagedBlock(term)
-                }
+            for index in 0..<Int(count) {
+                guard let delta = readVarint(base, end, &offset), let frequency = readVarint(base, end, &offset),
+                      let length = readVarint(base, end, &offset) else { throw damagedBlock(term) }
                 document = index == 0 ? delta : document &+ delta
-                body(Posting(document: document, frequency: frequency, length: length))
+                postings.append(Posting(document: document, frequency: frequency, length: length))
             }
-            guard offset == raw.count else { throw damagedBlock(term) }
+            guard offset == end else { throw damagedBlock(term) }
         }
 
         var encoded: [UInt8] {
@@ -624,6 +631,18 @@ private func writeVarint(_ value: UInt32, to bytes: inout [UInt8]) {
         value >>= 7
     }
     bytes.append(UInt8(value))
+}
+
+/// A varint at `offset` of the `end` bytes at `base`; nil when it runs past them or past 32 bits.
+@inline(__always)
+private func readVarint(_ base: UnsafeRawPointer, _ end: Int, _ offset: inout Int) -> UInt32? {
+    guard offset < end else { return nil }
+    let first = base.load(fromByteOffset: offset, as: UInt8.self)
+    if first < 0x80 {
+        offset += 1
+        return UInt32(first)
+    }
+    return readVarint(UnsafeRawBufferPointer(start: base, count: end), &offset)
 }
 
 private func readVarint(_ raw: UnsafeRawBufferPointer, _ offset: inout Int) -> UInt32? {

@@ -70,9 +70,8 @@ struct TextSearch {
             // per block). On false the caller moves on to another block or the pending documents.
             var decoded = postings
             postings = []
-            decoded.removeAll(keepingCapacity: true)
             try cursor.withCurrent { _, value in
-                try TextIndex.PostingBlock.forEach(value, term: term) { decoded.append($0) }
+                try TextIndex.PostingBlock.decode(value, term: term, into: &decoded)
             }
             postings = decoded
             position = 0

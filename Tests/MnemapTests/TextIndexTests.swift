@@ -366,6 +366,16 @@ import Testing
         } catch let error as MemoryError {
             #expect("\(error)".contains("damaged"))
         }
+        // A count of four billion postings in a few bytes: an error, not an allocation for them.
+        try store.write { tx throws in
+            try tx.put(keys[2], [0xff, 0xff, 0xff, 0xff, 0x0f, 1, 1, 4], in: TextIndex.Tree.postings)
+        }
+        do {
+            _ = try search("alpha beta", limit: 10)
+            Issue.record("a block claiming more postings than bytes was read without an error")
+        } catch let error as MemoryError {
+            #expect("\(error)".contains("damaged"))
+        }
     }
 
     @Test func removeMakesADocumentUnfindableAndRestoresTheStatistics() throws {

@@ -3,7 +3,7 @@
 //
 //   MemoryBench run   --data DIR --store DIR [--lib NAME] [--durability nosync|full] [--batch 1000]
 //                     [--namespaces 100] [--filter-ns 42] [--filtered-truth FILE] [--probes 5]
-//                     [--min-time 3] [--max-queries N] [--ingest-only 1]
+//                     [--min-time 3] [--max-queries N] [--ingest-only 1] [--element-type float32|float16|int8]
 //       Creates the store (no embedder, 384 dims from the data), adds every passage of
 //       DIR/chunks.jsonl with its vector from DIR/vectors.f32 in batches of `batch` memories per
 //       `add(contentsOf:)`, namespace `ns/<id % namespaces>`; then query latency (vector k=10
@@ -233,7 +233,13 @@ case "run":
     var chunkOf: [MemoryID: Int32] = [:]
     chunkOf.reserveCapacity(passages.count)
     let openStart = clock.now
-    let store = try MemoryStore(path: storePath, embedder: nil, dimension: dimension, options: MemoryStore.Options(durability: durability))
+    let elementType: ElementType = switch options["element-type"] ?? "float32" {
+    case "float16": .float16
+    case "int8": .int8
+    case "float32": .float32
+    default: fail("--element-type is float32, float16 or int8")
+    }
+    let store = try MemoryStore(path: storePath, embedder: nil, dimension: dimension, options: MemoryStore.Options(elementType: elementType, durability: durability))
     let createSeconds = seconds(clock.now - openStart)
     var skipped = 0
     var lastReport = clock.now
