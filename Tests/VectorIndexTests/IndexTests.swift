@@ -71,6 +71,21 @@ struct IndexTests {
         #expect(overlapped.check().isIntact)
     }
 
+    @Test func checkAcceptsLinksToUnpublishedNodesOnlyWhileAChangeIsInProgress() throws {
+        // A writer killed mid-insert leaves reverse links to the node it never published; until
+        // the next writer repairs them, `check` (run, say, by a reader after the crash) must not
+        // call that damage. In an index that says it was committed, it is.
+        let index = try VectorIndex.create(at: folder.folder("dangling"), configuration: .init(dimension: 8, M: 4, efConstruction: 20))
+        try index.add(contentsOf: randomVectors(50, dimension: 8, seed: 13))
+        try index.commit()
+        try index.markDirty()
+        let first = index.storage.neighbors(0, layer: 0, limit: 50)
+        index.storage.setNeighbors(0, layer: 0, Array(first.prefix(index.configuration.M0 - 1)) + [50])
+        #expect(index.check().isIntact, "\(index.check().problems)")
+        index.storage.word(IndexStorage.dirtyOffset).store(0, ordering: .releasing)
+        #expect(index.check().problems == ["node 0: layer 0 links to 50, past the 50 nodes"])
+    }
+
     @Test func hnswRecallOnRealEmbeddings() throws {
         try #require(PyDocs.available, "needs ../shared/data/pydocs")
         let count = 4000
