@@ -255,16 +255,28 @@ struct TextSearch {
     mutating func best(limit: Int, within allowed: [UInt32], accept: ((UInt32) throws -> [UInt8]?)?) throws -> [(document: UInt32, score: Double, id: [UInt8]?)] {
         let count = lists.count
         guard count > 0, limit > 0, !allowed.isEmpty else { return [] }
+        // As in `best(limit:accept:)`: once `limit` documents are in hand, the lists before
+        // `firstEssential` cannot bring a document into the best on their own, so only the
+        // others decide which allowed documents are looked at; the first ones are moved (a seek
+        // as often as not) only to those, and their blocks elsewhere are never decoded.
+        var boundsUpTo = [Double](repeating: 0, count: count)
+        var sum = 0.0
+        for index in 0..<count {
+            sum += lists[index].bound
+            boundsUpTo[index] = sum
+        }
         let termCount = (lists.map(\.order).max() ?? 0) + 1
         var contributions = [Double](repeating: 0, count: termCount)
         var present = [Bool](repeating: false, count: termCount)
         var best = BestDocuments(limit: limit)
+        var firstEssential = 0
         var next = 0
-        while next < allowed.count {
+        while next < allowed.count && firstEssential < count {
             let document = allowed[next]
             var lowest = UInt32.max
             var matched = false
-            for index in 0..<count {
+            var partial = 0.0
+            for index in firstEssential..<count {
                 try lists[index].advance(to: document)
                 let at = lists[index].document
                 lowest = min(lowest, at)
@@ -272,18 +284,40 @@ struct TextSearch {
                     let value = Self.contribution(lists[index].current, lists[index].idf, averageLength: averageLength)
                     contributions[lists[index].order] = value
                     present[lists[index].order] = true
+                    partial += value
                     matched = true
                 }
             }
             if lowest == .max && !matched { break }
             if matched {
-                var score = 0.0
-                for order in 0..<termCount where present[order] { score += contributions[order] }
+                var possible = true
+                var index = firstEssential - 1
+                while index >= 0 {
+                    if partial + boundsUpTo[index] <= best.threshold {
+                        possible = false
+                        break
+                    }
+                    try lists[index].advance(to: document)
+                    if lists[index].document == document {
+                        let value = Self.contribution(lists[index].current, lists[index].idf, averageLength: averageLength)
+                        contributions[lists[index].order] = value
+                        present[lists[index].order] = true
+                        partial += value
+                    }
+                    index -= 1
+                }
+                if possible {
+                    // The exact score, summed in term order (as scoring every posting would).
+                    var score = 0.0
+                    for order in 0..<termCount where present[order] { score += contributions[order] }
+                    if try best.offer(document, score: score, accept: accept), best.isFull {
+                        while firstEssential < count && boundsUpTo[firstEssential] <= best.threshold { firstEssential += 1 }
+                    }
+                }
                 for order in 0..<termCount { present[order] = false }
-                _ = try best.offer(document, score: score, accept: accept)
                 next += 1
             } else {
-                // No list holds `document`: go on at the first allowed document a list may hold.
+                // No deciding list holds `document`: go on at the first allowed document one may hold.
                 var low = next + 1
                 var high = allowed.count
                 while low < high {
