@@ -178,7 +178,8 @@ public final class MemoryStore: @unchecked Sendable {
         }
     }
 
-    /// The read-only index of `folder`, opened once per process.
+    /// The index handle searches of `folder` use, opened once per process: read-only, or the
+    /// writer's once this handle has written (see ``shareForReading(_:folder:)``).
     private func readerIndex(folder: String) throws -> VectorIndex {
         readerLock.lock()
         defer { readerLock.unlock() }
@@ -188,6 +189,19 @@ public final class MemoryStore: @unchecked Sendable {
         readers = readers.filter { FileManager.default.fileExists(atPath: path + "/" + $0.key) }
         readers[folder] = index
         return index
+    }
+
+    /// Lets searches use the writer's handle of `folder` from now on, in place of a read-only
+    /// one: the files are then mapped once in this process, not twice (two mappings of the same
+    /// pages count twice in the resident set, and cost page tables twice). A handle searches
+    /// while it writes, as another process's would; reads see only the slots their snapshot
+    /// accounts for.
+    private func shareForReading(_ index: VectorIndex, folder: String) {
+        readerLock.lock()
+        defer { readerLock.unlock() }
+        guard readers[folder] !== index else { return }
+        index.efSearch = options.efSearch
+        readers[folder] = index
     }
 
     /// Runs `body` in the store's write transaction with the vector index open for writing.
@@ -214,14 +228,21 @@ public final class MemoryStore: @unchecked Sendable {
                         index = try VectorIndex(directory: path + "/" + folder, writable: true, maxCount: options.maxVectors)
                     }
                     let writer = Writer(tx: tx, index: index, folder: folder)
-                    try writer.retirePending()
-                    let result = try body(writer)
-                    try writer.finish()
-                    // Only after a write that went through: after a failure the handle is
-                    // dropped, and the next write opens the index as it is on disk.
-                    try index.suspendWriting()
-                    lastWriter = (folder, index)
-                    return result
+                    do {
+                        try writer.retirePending()
+                        let result = try body(writer)
+                        try writer.finish()
+                        // Only after a write that went through: after a failure the handle is
+                        // dropped, and the next write opens the index as it is on disk.
+                        try index.suspendWriting()
+                        lastWriter = (folder, index)
+                        shareForReading(index, folder: folder)
+                        return result
+                    } catch {
+                        // Searches may still use the handle: it lets go of the writer lock.
+                        try? index.suspendWriting()
+                        throw error
+                    }
                 }
             }
         } catch MemoryError.writerTimeout {

@@ -25,6 +25,26 @@ import Testing
         try expectIntact(store)
     }
 
+    #if os(Linux)
+    @Test func aHandleThatWritesAndSearchesMapsItsVectorsOnce() throws {
+        // Searches use the writer's index handle once the handle has written: two mappings of
+        // the same file would count its pages twice in the resident set. A failed write lets
+        // go of the writer lock, so the next write (and searches) go on.
+        let folder = try TemporaryFolder()
+        let store = try makeStore(folder)
+        _ = try store.search(SearchRequest(query: "tea", limit: 1))
+        try store.add(NewMemory(text: "green tea in the morning", namespace: "a"))
+        _ = try store.search(SearchRequest(query: "tea", limit: 1))
+        struct Refused: Error {}
+        #expect(throws: Refused.self) { try store.write { _ in throw Refused() } }
+        try store.add(NewMemory(text: "black tea at night", namespace: "a"))
+        #expect(try store.search(SearchRequest(query: "tea", limit: 5)).count == 2)
+        let maps = try String(contentsOfFile: "/proc/self/maps", encoding: .utf8)
+        let vectorMappings = maps.split(separator: "\n").filter { $0.hasSuffix(folder.path("memory") + "/vectors-1/vectors") }
+        #expect(vectorMappings.count == 1, "\(vectorMappings)")
+    }
+    #endif
+
     @Test func aThrowingBodyWritesNothing() throws {
         struct Refused: Error {}
         let folder = try TemporaryFolder()
