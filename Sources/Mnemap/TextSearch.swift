@@ -187,63 +187,19 @@ struct TextSearch {
     mutating func best(limit: Int, accept: ((UInt32) throws -> [UInt8]?)?) throws -> [(document: UInt32, score: Double, id: [UInt8]?)] {
         let count = lists.count
         guard count > 0, limit > 0 else { return [] }
-        // boundsUpTo[i]: the most lists 0...i together can give a document.
-        var boundsUpTo = [Double](repeating: 0, count: count)
-        var sum = 0.0
-        for index in 0..<count {
-            sum += lists[index].bound
-            boundsUpTo[index] = sum
-        }
-        let termCount = (lists.map(\.order).max() ?? 0) + 1
-        var contributions = [Double](repeating: 0, count: termCount)
-        var present = [Bool](repeating: false, count: termCount)
-        var best = BestDocuments(limit: limit)
-        // Lists before `firstEssential` cannot bring a document into the best on their own.
-        var firstEssential = 0
-
-        func contribution(_ posting: TextIndex.Posting, _ idf: Double) -> Double {
-            Self.contribution(posting, idf, averageLength: averageLength)
-        }
-
-        while firstEssential < count {
+        var scoring = Scoring(lists: lists, limit: limit, averageLength: averageLength)
+        while scoring.firstEssential < count {
             var document = UInt32.max
-            for index in firstEssential..<count { document = min(document, lists[index].document) }
+            for index in scoring.firstEssential..<count { document = min(document, lists[index].document) }
             if document == .max { break }
             var partial = 0.0
-            for index in firstEssential..<count where lists[index].document == document {
-                let value = contribution(lists[index].current, lists[index].idf)
-                contributions[lists[index].order] = value
-                present[lists[index].order] = true
-                partial += value
+            for index in scoring.firstEssential..<count where lists[index].document == document {
+                partial += scoring.take(lists[index].current, idf: lists[index].idf, order: lists[index].order)
                 try lists[index].next()
             }
-            var possible = true
-            var index = firstEssential - 1
-            while index >= 0 {
-                if partial + boundsUpTo[index] <= best.threshold {
-                    possible = false
-                    break
-                }
-                try lists[index].advance(to: document)
-                if lists[index].document == document {
-                    let value = contribution(lists[index].current, lists[index].idf)
-                    contributions[lists[index].order] = value
-                    present[lists[index].order] = true
-                    partial += value
-                }
-                index -= 1
-            }
-            if possible {
-                // The exact score, summed in term order (as scoring every posting would).
-                var score = 0.0
-                for order in 0..<termCount where present[order] { score += contributions[order] }
-                if try best.offer(document, score: score, accept: accept), best.isFull {
-                    while firstEssential < count && boundsUpTo[firstEssential] <= best.threshold { firstEssential += 1 }
-                }
-            }
-            for order in 0..<termCount { present[order] = false }
+            try scoring.finish(document, partial: partial, lists: &lists, accept: accept)
         }
-        return best.sorted()
+        return scoring.best.sorted()
     }
 
     /// The best `limit` of the documents in `allowed` (document numbers, ascending) that `accept`
@@ -259,62 +215,25 @@ struct TextSearch {
         // `firstEssential` cannot bring a document into the best on their own, so only the
         // others decide which allowed documents are looked at; the first ones are moved (a seek
         // as often as not) only to those, and their blocks elsewhere are never decoded.
-        var boundsUpTo = [Double](repeating: 0, count: count)
-        var sum = 0.0
-        for index in 0..<count {
-            sum += lists[index].bound
-            boundsUpTo[index] = sum
-        }
-        let termCount = (lists.map(\.order).max() ?? 0) + 1
-        var contributions = [Double](repeating: 0, count: termCount)
-        var present = [Bool](repeating: false, count: termCount)
-        var best = BestDocuments(limit: limit)
-        var firstEssential = 0
+        var scoring = Scoring(lists: lists, limit: limit, averageLength: averageLength)
         var next = 0
-        while next < allowed.count && firstEssential < count {
+        while next < allowed.count && scoring.firstEssential < count {
             let document = allowed[next]
             var lowest = UInt32.max
             var matched = false
             var partial = 0.0
-            for index in firstEssential..<count {
+            for index in scoring.firstEssential..<count {
                 try lists[index].advance(to: document)
                 let at = lists[index].document
                 lowest = min(lowest, at)
                 if at == document {
-                    let value = Self.contribution(lists[index].current, lists[index].idf, averageLength: averageLength)
-                    contributions[lists[index].order] = value
-                    present[lists[index].order] = true
-                    partial += value
+                    partial += scoring.take(lists[index].current, idf: lists[index].idf, order: lists[index].order)
                     matched = true
                 }
             }
             if lowest == .max && !matched { break }
             if matched {
-                var possible = true
-                var index = firstEssential - 1
-                while index >= 0 {
-                    if partial + boundsUpTo[index] <= best.threshold {
-                        possible = false
-                        break
-                    }
-                    try lists[index].advance(to: document)
-                    if lists[index].document == document {
-                        let value = Self.contribution(lists[index].current, lists[index].idf, averageLength: averageLength)
-                        contributions[lists[index].order] = value
-                        present[lists[index].order] = true
-                        partial += value
-                    }
-                    index -= 1
-                }
-                if possible {
-                    // The exact score, summed in term order (as scoring every posting would).
-                    var score = 0.0
-                    for order in 0..<termCount where present[order] { score += contributions[order] }
-                    if try best.offer(document, score: score, accept: accept), best.isFull {
-                        while firstEssential < count && boundsUpTo[firstEssential] <= best.threshold { firstEssential += 1 }
-                    }
-                }
-                for order in 0..<termCount { present[order] = false }
+                try scoring.finish(document, partial: partial, lists: &lists, accept: accept)
                 next += 1
             } else {
                 // No deciding list holds `document`: go on at the first allowed document one may hold.
@@ -327,7 +246,72 @@ struct TextSearch {
                 next = low
             }
         }
-        return best.sorted()
+        return scoring.best.sorted()
+    }
+
+    /// What both walks keep while scoring (MaxScore): the bounds, the current document's
+    /// contributions by term, the best documents so far, and the first essential list.
+    struct Scoring {
+        /// boundsUpTo[i]: the most lists 0...i together can give a document.
+        let boundsUpTo: [Double]
+        let averageLength: Double
+        var contributions: [Double]
+        var present: [Bool]
+        var best: BestDocuments
+        /// Lists before this one cannot bring a document into the best on their own.
+        var firstEssential = 0
+
+        init(lists: [TermPostings], limit: Int, averageLength: Double) {
+            var bounds: [Double] = []
+            var sum = 0.0
+            for list in lists {
+                sum += list.bound
+                bounds.append(sum)
+            }
+            boundsUpTo = bounds
+            self.averageLength = averageLength
+            let termCount = (lists.map(\.order).max() ?? 0) + 1
+            contributions = [Double](repeating: 0, count: termCount)
+            present = [Bool](repeating: false, count: termCount)
+            best = BestDocuments(limit: limit)
+        }
+
+        /// Notes what `list`'s current posting adds to the current document; returns it. (The
+        /// list's fields are passed, not the list: a copy of it would retain its arrays.)
+        @inline(__always)
+        mutating func take(_ posting: TextIndex.Posting, idf: Double, order: Int) -> Double {
+            let value = TextSearch.contribution(posting, idf, averageLength: averageLength)
+            contributions[order] = value
+            present[order] = true
+            return value
+        }
+
+        /// Completes the score of `document` (`partial` from the essential lists) from the other
+        /// lists, largest bound first, stopping as soon as it cannot enter the best; offers it;
+        /// then clears the contributions for the next document.
+        mutating func finish(_ document: UInt32, partial: Double, lists: inout [TermPostings], accept: ((UInt32) throws -> [UInt8]?)?) throws {
+            var partial = partial
+            var possible = true
+            var index = firstEssential - 1
+            while index >= 0 {
+                if partial + boundsUpTo[index] <= best.threshold {
+                    possible = false
+                    break
+                }
+                try lists[index].advance(to: document)
+                if lists[index].document == document { partial += take(lists[index].current, idf: lists[index].idf, order: lists[index].order) }
+                index -= 1
+            }
+            if possible {
+                // The exact score, summed in term order (as scoring every posting would).
+                var score = 0.0
+                for order in 0..<present.count where present[order] { score += contributions[order] }
+                if try best.offer(document, score: score, accept: accept), best.isFull {
+                    while firstEssential < boundsUpTo.count && boundsUpTo[firstEssential] <= best.threshold { firstEssential += 1 }
+                }
+            }
+            for order in 0..<present.count { present[order] = false }
+        }
     }
 
     /// What one posting adds to its document's BM25 score (computed the same way everywhere, so
